@@ -1,0 +1,70 @@
+"""connprof: declarative database connection profiles, one TLS model, secrets by reference.
+
+The public API is re-exported here. Names that need pydantic are imported on first use, so
+``connprof show`` and ``connprof lint`` start without paying for what they do not touch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    ConfigNotFound,
+    ConnprofError,
+    DsnError,
+    ProfileNotFound,
+    ProfileValidationError,
+    SecretBackendUnavailable,
+    SecretError,
+    SecretNotFound,
+    UnsupportedSetting,
+    UriError,
+)
+
+if TYPE_CHECKING:
+    from .api import list_profiles, load_profile
+    from .models import TLS, Auth, Profile
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TLS",
+    "Auth",
+    "ConfigNotFound",
+    "ConnprofError",
+    "DsnError",
+    "Profile",
+    "ProfileNotFound",
+    "ProfileValidationError",
+    "SecretBackendUnavailable",
+    "SecretError",
+    "SecretNotFound",
+    "UnsupportedSetting",
+    "UriError",
+    "__version__",
+    "list_profiles",
+    "load_profile",
+]
+
+_LAZY = {
+    "load_profile": "api",
+    "list_profiles": "api",
+    "Profile": "models",
+    "TLS": "models",
+    "Auth": "models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'connprof' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

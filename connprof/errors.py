@@ -1,0 +1,126 @@
+"""Every exception connprof raises, in one tree.
+
+::
+
+    ConnprofError                      (Exception)
+    ├── ConfigNotFound                 (ConnprofError, FileNotFoundError)  a --config file is missing
+    ├── ProfileNotFound                (ConnprofError, LookupError)        no profile of that name
+    ├── ProfileValidationError         (ConnprofError, ValueError)         .path .line .column
+    ├── UriError                       (ConnprofError, ValueError)         a bad MongoDB URI
+    ├── DsnError                       (ConnprofError, ValueError)         a bad Exasol DSN
+    ├── SecretError                    (ConnprofError, RuntimeError)       a reference did not resolve
+    │   ├── SecretNotFound             (SecretError, LookupError)
+    │   └── SecretBackendUnavailable   (SecretError)
+    └── UnsupportedSetting             (ConnprofError, ValueError)         a driver cannot express a setting
+
+No message built here, nor any ``repr``, carries a secret value: callers pass references,
+field names and positions, never resolved values.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigNotFound",
+    "ConnprofError",
+    "DsnError",
+    "ProfileNotFound",
+    "ProfileValidationError",
+    "SecretBackendUnavailable",
+    "SecretError",
+    "SecretNotFound",
+    "UnsupportedSetting",
+    "UriError",
+]
+
+
+class ConnprofError(Exception):
+    """The root of every error connprof raises on purpose."""
+
+
+class ConfigNotFound(ConnprofError, FileNotFoundError):
+    """A configuration file named with ``--config`` or ``CONNPROF_CONFIG`` does not exist."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ProfileNotFound(ConnprofError, LookupError):
+    """No loaded file defines a profile of that name."""
+
+    def __str__(self) -> str:
+        # LookupError (via KeyError-like formatting) would otherwise quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class ProfileValidationError(ConnprofError, ValueError):
+    """A profile file or a profile is invalid; points at ``path:line:column``.
+
+    ``str()`` is one line: ``path:line:col: what is wrong; what to do``. Several problems found
+    at once are kept in ``.problems`` (each a ``ProfileValidationError``) and counted in the text.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        *,
+        problems: tuple[ProfileValidationError, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        self.problems: tuple[ProfileValidationError, ...] = problems or (self,)
+
+    @property
+    def location(self) -> str:
+        """``path:line:col`` (as much of it as is known), or an empty string."""
+        if self.path is None:
+            return ""
+        if self.line is None:
+            return self.path
+        return f"{self.path}:{self.line}:{self.column or 1}"
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        more = len(self.problems) - 1
+        if more > 0:
+            text += f" (and {more} more problem{'s' if more > 1 else ''})"
+        return text
+
+    def __repr__(self) -> str:
+        return f"ProfileValidationError({str(self)!r})"
+
+
+class UriError(ConnprofError, ValueError):
+    """A MongoDB connection string that the specification rejects."""
+
+
+class DsnError(ConnprofError, ValueError):
+    """An Exasol DSN that cannot be parsed."""
+
+
+class SecretError(ConnprofError, RuntimeError):
+    """A secret reference could not be resolved."""
+
+
+class SecretNotFound(SecretError, LookupError):
+    """The reference points at nothing: no keyring entry, unset variable, missing file."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class SecretBackendUnavailable(SecretError):
+    """The secret store cannot be used here: no keyring backend, or it is locked."""
+
+
+class UnsupportedSetting(ConnprofError, ValueError):
+    """The profile's driver cannot express a setting; nothing is dropped or weakened silently."""

@@ -1,0 +1,372 @@
+"""Read one profile file: YAML text to plain data whose every value remembers file:line:col.
+
+The C composer (when PyYAML has it) builds the node tree of the whole file; nodes are turned
+into data only for what is asked for (one profile, the file's ``defaults``), so a file of ten
+thousand profiles costs one compose, not ten thousand conversions. Loading is safe: only the
+standard YAML scalar tags are accepted, anchors are expanded under a budget (no "billion
+laughs"), and a duplicate key is an error naming both lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import yaml
+
+from .errors import ProfileValidationError
+
+__all__ = [
+    "Fragment",
+    "Origin",
+    "Path",
+    "ProfileFile",
+    "read_profile_file",
+    "suggest",
+]
+
+#: A position inside a profile: keys and list indices from the profile's root.
+Path = tuple[str | int, ...]
+
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+FILE_KEYS = ("version", "default", "defaults", "profiles")
+# A profile is a few dozen nodes; a budget far above that stops alias bombs before they eat memory.
+NODE_BUDGET = 100_000
+MAX_DEPTH = 64
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_SAFE_SCALARS = {
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    _STR,
+}
+
+
+class Origin(NamedTuple):
+    """Where a value was written: the key's line and column, the value's, and how it got here."""
+
+    file: str
+    line: int
+    column: int
+    value_line: int
+    value_column: int
+    via: str = ""  # "", "defaults", "extends: NAME"
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where} ({self.via})" if self.via else where
+
+    def tagged(self, via: str) -> Origin:
+        return self if self.via else self._replace(via=via)
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A partial profile as written in one place, with the origin of every value in it."""
+
+    data: dict[str, Any]
+    origins: dict[Path, Origin] = field(default_factory=dict)
+
+
+def suggest(word: str, choices: Iterator[str] | tuple[str, ...] | list[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest choice, or nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _error(path: str, mark: Any, message: str) -> ProfileValidationError:
+    return ProfileValidationError(message, path, mark.line + 1, mark.column + 1)
+
+
+class _Converter:
+    """Turns nodes into plain data, recording origins, under a node budget."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.budget = NODE_BUDGET
+        self._scalars = yaml.SafeLoader("")  # only its scalar constructors are used
+
+    def convert(
+        self, node: Any, at: Path, origins: dict[Path, Origin], key: Any = None, depth: int = 0
+    ) -> Any:
+        self.budget -= 1
+        if self.budget < 0 or depth > MAX_DEPTH:
+            raise _error(
+                self.path,
+                node.start_mark,
+                "the document expands to too many values (aliases of aliases, a 'billion "
+                "laughs' file?); write the values out instead of nesting aliases",
+            )
+        kmark = key.start_mark if key is not None else node.start_mark
+        vmark = node.start_mark
+        origins[at] = Origin(
+            self.path, kmark.line + 1, kmark.column + 1, vmark.line + 1, vmark.column + 1
+        )
+        if isinstance(node, yaml.MappingNode):
+            self._check_tag(node, _MAP)
+            return self._mapping(node, at, origins, depth)
+        if isinstance(node, yaml.SequenceNode):
+            self._check_tag(node, _SEQ)
+            return [
+                self.convert(item, (*at, i), origins, None, depth + 1)
+                for i, item in enumerate(node.value)
+            ]
+        return self.scalar(node)
+
+    def _check_tag(self, node: Any, expected: str) -> None:
+        if node.tag != expected:
+            raise _error(
+                self.path,
+                node.start_mark,
+                f"the tag {node.tag!r} is not allowed here; remove it (only plain strings, "
+                "numbers, booleans, null, lists and mappings are read)",
+            )
+
+    def scalar(self, node: Any) -> Any:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # keep dates as the text written; no field takes a date
+        if node.tag not in _SAFE_SCALARS or not isinstance(node, yaml.ScalarNode):
+            raise _error(
+                self.path,
+                node.start_mark,
+                f"the tag {node.tag!r} is not allowed here; remove it (only plain strings, "
+                "numbers, booleans, null, lists and mappings are read)",
+            )
+        return self._scalars.construct_object(node)
+
+    def _mapping(
+        self, node: Any, at: Path, origins: dict[Path, Origin], depth: int
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        seen: dict[str, Any] = {}
+        merged: list[tuple[Any, Any]] = []
+        for knode, vnode in node.value:
+            if knode.tag == _MERGE:
+                merged.extend(self._merge_sources(vnode))
+                continue
+            name = self._key(knode)
+            if name in seen:
+                first = seen[name].start_mark.line + 1
+                raise _error(
+                    self.path,
+                    knode.start_mark,
+                    f"duplicate key '{name}' (first at line {first}); keep one of them",
+                )
+            seen[name] = knode
+            result[name] = self.convert(vnode, (*at, name), origins, knode, depth + 1)
+        # YAML merge keys ("<<: *base") fill only what the mapping does not say itself.
+        for knode, vnode in merged:
+            name = self._key(knode)
+            if name not in result:
+                result[name] = self.convert(vnode, (*at, name), origins, knode, depth + 1)
+        return result
+
+    def _merge_sources(self, vnode: Any) -> list[tuple[Any, Any]]:
+        sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
+        pairs: list[tuple[Any, Any]] = []
+        for src in sources:
+            if not isinstance(src, yaml.MappingNode):
+                raise _error(
+                    self.path, src.start_mark, "a merge key '<<' takes a mapping or a list of them"
+                )
+            pairs.extend(src.value)
+        return pairs
+
+    def _key(self, knode: Any) -> str:
+        if not isinstance(knode, yaml.ScalarNode):
+            raise _error(self.path, knode.start_mark, "a key must be a plain string")
+        value = self.scalar(knode)
+        if isinstance(value, bool) or value is None:
+            # "on:", "yes:", "null:" are YAML 1.1 booleans/null; keys here are names.
+            return str(knode.value)
+        return str(value)
+
+
+class ProfileFile:
+    """One loaded file: its top-level settings now, each profile's data when asked for."""
+
+    def __init__(self, path: str, root: Any) -> None:
+        self.path = path
+        self.version: int = 1
+        self.default: str | None = None
+        self.default_origin: Origin | None = None
+        self.defaults: Fragment | None = None
+        self._converter = _Converter(path)
+        self._entries: dict[str, list[tuple[Any, Any]]] = {}
+        self._fragments: dict[str, Fragment] = {}
+        if root is not None:
+            self._read_top(root)
+
+    def _read_top(self, root: Any) -> None:
+        if not isinstance(root, yaml.MappingNode):
+            raise _error(
+                self.path,
+                root.start_mark,
+                "a profile file is a mapping with 'profiles:' (and optionally 'version', "
+                "'default', 'defaults'); see connprof schema",
+            )
+        seen: dict[str, Any] = {}
+        for knode, vnode in root.value:
+            key = self._converter._key(knode)
+            if key not in FILE_KEYS:
+                raise _error(
+                    self.path,
+                    knode.start_mark,
+                    f"unknown top-level key '{key}'{suggest(key, FILE_KEYS)} (allowed: "
+                    + ", ".join(FILE_KEYS)
+                    + ")",
+                )
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                raise _error(
+                    self.path,
+                    knode.start_mark,
+                    f"duplicate key '{key}' (first at line {first}); keep one of them",
+                )
+            seen[key] = knode
+            getattr(self, f"_top_{key}")(knode, vnode)
+
+    def _top_version(self, knode: Any, vnode: Any) -> None:
+        value = self._converter.scalar(vnode) if isinstance(vnode, yaml.ScalarNode) else None
+        if value != 1 or isinstance(value, bool):
+            raise _error(self.path, vnode.start_mark, "version must be 1 (the only format so far)")
+
+    def _top_default(self, knode: Any, vnode: Any) -> None:
+        value = self._converter.scalar(vnode) if isinstance(vnode, yaml.ScalarNode) else None
+        if value is None:
+            return
+        if not isinstance(value, str) or not PROFILE_NAME.match(value):
+            raise _error(
+                self.path, vnode.start_mark, "default must be the name of a profile in this file"
+            )
+        self.default = value
+        mk, mv = knode.start_mark, vnode.start_mark
+        self.default_origin = Origin(
+            self.path, mk.line + 1, mk.column + 1, mv.line + 1, mv.column + 1
+        )
+
+    def _top_defaults(self, knode: Any, vnode: Any) -> None:
+        if isinstance(vnode, yaml.ScalarNode) and self._converter.scalar(vnode) is None:
+            return
+        if not isinstance(vnode, yaml.MappingNode):
+            raise _error(
+                self.path,
+                vnode.start_mark,
+                "defaults must be a mapping of profile fields (a partial profile)",
+            )
+        origins: dict[Path, Origin] = {}
+        data = self._converter.convert(vnode, (), origins, knode)
+        origins.pop((), None)
+        self.defaults = Fragment(data, origins)
+
+    def _top_profiles(self, knode: Any, vnode: Any) -> None:
+        if isinstance(vnode, yaml.ScalarNode) and self._converter.scalar(vnode) is None:
+            return
+        if not isinstance(vnode, yaml.MappingNode):
+            raise _error(self.path, vnode.start_mark, "profiles must be a mapping of NAME: profile")
+        for pk, pv in vnode.value:
+            if pk.tag == _MERGE:
+                raise _error(
+                    self.path,
+                    pk.start_mark,
+                    "a merge key '<<' cannot stand for profiles; use 'extends: NAME' in a profile",
+                )
+            self._entries.setdefault(self._converter._key(pk), []).append((pk, pv))
+
+    # -- per-profile access -------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def name_origin(self, name: str) -> Origin:
+        knode = self._entries[name][0][0]
+        m = knode.start_mark
+        return Origin(self.path, m.line + 1, m.column + 1, m.line + 1, m.column + 1)
+
+    def fragment(self, name: str) -> Fragment:
+        """The profile as this file writes it (checked for name, duplicates and node budget)."""
+        cached = self._fragments.get(name)
+        if cached is not None:
+            return cached
+        entries = self._entries[name]
+        knode, vnode = entries[0]
+        if len(entries) > 1:
+            again = entries[1][0].start_mark
+            raise _error(
+                self.path,
+                again,
+                f"duplicate profile '{name}' (first at line {knode.start_mark.line + 1}); "
+                "keep one of them, or use 'extends' to share settings",
+            )
+        if not PROFILE_NAME.match(name):
+            raise _error(
+                self.path,
+                knode.start_mark,
+                f"bad profile name '{name}': use letters, digits, '.', '_' and '-', "
+                "starting with a letter or digit",
+            )
+        if isinstance(vnode, yaml.ScalarNode) and self._converter.scalar(vnode) is None:
+            data: Any = {}
+            origins: dict[Path, Origin] = {}
+        else:
+            origins = {}
+            data = self._converter.convert(vnode, (), origins, knode)
+            if not isinstance(data, dict):
+                raise _error(
+                    self.path,
+                    vnode.start_mark,
+                    f"profile '{name}' must be a mapping of fields (driver, hosts, tls, ...)",
+                )
+        origins[()] = self.name_origin(name)
+        fragment = Fragment(data, origins)
+        self._fragments[name] = fragment
+        return fragment
+
+
+def read_profile_file(path: str) -> ProfileFile:
+    """Read and compose ``path``; raise ``ProfileValidationError`` with a position on bad YAML."""
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read()
+    except FileNotFoundError:
+        from .errors import ConfigNotFound
+
+        raise ConfigNotFound(
+            f"{path}: no such file; check the --config path or CONNPROF_CONFIG", path
+        ) from None
+    except OSError as exc:
+        raise ProfileValidationError(
+            f"cannot read the file ({exc.strerror}); check its permissions", path
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ProfileValidationError(
+            "the file is not UTF-8 text; save it as UTF-8", path, line, 1
+        ) from None
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "invalid YAML"
+        hint = "; check the indentation and quoting there"
+        if mark is None:
+            raise ProfileValidationError(f"invalid YAML: {what}{hint}", path) from None
+        raise _error(path, mark, f"invalid YAML: {what}{hint}") from None
+    except yaml.YAMLError as exc:
+        raise ProfileValidationError(f"invalid YAML: {exc}", path) from None
+    return ProfileFile(path, root)

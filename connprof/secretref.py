@@ -1,0 +1,66 @@
+"""The secret-reference syntax (``keyring:``, ``keyring:SERVICE/USER``, ``env:NAME``, ``file:PATH``).
+
+Parsing only: turning a reference into a value is the job of the secret sources. A value that
+is not a reference is treated as a plaintext secret and refused, and no message here ever
+repeats it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic_core import PydanticCustomError
+
+__all__ = ["SECRET_FIELDS", "SecretRef", "check_secret_ref", "parse_secret_ref"]
+
+#: Dotted names of the profile fields that hold secret references.
+SECRET_FIELDS = ("auth.password", "auth.token", "auth.refresh_token", "tls.client_key_password")
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+KINDS = ("keyring", "env", "file")
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A parsed reference: ``kind`` is keyring/env/file, ``target`` what follows the colon."""
+
+    kind: str
+    target: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.target}"
+
+
+def parse_secret_ref(text: str) -> SecretRef:
+    """Parse a reference or raise ``PydanticCustomError`` without echoing ``text``."""
+    kind, colon, target = text.partition(":")
+    if not colon or kind not in KINDS:
+        raise PydanticCustomError(
+            "plaintext_secret",
+            "a secret field holds a reference, not the secret: store the value with "
+            "`connprof secret set {profile} {field}` and write `keyring:` here (or env:NAME, "
+            "file:PATH)",
+        )
+    if kind == "keyring" and target:
+        service, slash, user = target.partition("/")
+        if not (slash and service and user):
+            raise PydanticCustomError(
+                "secret_reference",
+                "a keyring reference is `keyring:` (service connprof, user PROFILE/FIELD) or "
+                "`keyring:SERVICE/USERNAME`",
+            )
+    if kind == "env" and not _ENV_NAME.match(target):
+        raise PydanticCustomError(
+            "secret_reference",
+            "an env reference is env:NAME with NAME made of letters, digits and '_'",
+        )
+    if kind == "file" and not target.strip():
+        raise PydanticCustomError("secret_reference", "a file reference is file:PATH")
+    return SecretRef(kind, target)
+
+
+def check_secret_ref(text: str) -> str:
+    """Pydantic after-validator: keep the reference text once it parses."""
+    parse_secret_ref(text)
+    return text
