@@ -74,7 +74,9 @@ def discover(config: ConfigArg = None) -> list[str]:
     if os.path.isfile(main):
         found.append(main)
     try:
-        extra = sorted(n for n in os.listdir(os.path.join(user_dir, "profiles.d")) if n.endswith(".yaml"))
+        extra = sorted(
+            n for n in os.listdir(os.path.join(user_dir, "profiles.d")) if n.endswith(".yaml")
+        )
     except OSError:
         extra = []
     found.extend(os.path.join(user_dir, "profiles.d", n) for n in extra)
@@ -116,7 +118,15 @@ def _cache_key(name: str | None, paths: list[str]) -> tuple[Any, ...] | None:
         except OSError:
             return None
         stats.append(
-            (os.path.abspath(p), p, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            (
+                os.path.abspath(p),
+                p,
+                st.st_dev,
+                st.st_ino,
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+            )
         )
     wanted = name if name is not None else ("$default", os.environ.get("CONNPROF_PROFILE"))
     # HOME matters because "~" expands; the working directory because discovered and relative
@@ -240,7 +250,9 @@ class _Resolver:
                 raise _at(at, "extends takes the name of one profile", value=True)
             if parent == name or parent in chain:
                 cycle = " -> ".join((*chain, name, parent))
-                raise _at(at, f"extends makes a cycle ({cycle}); remove one of the extends", value=True)
+                raise _at(
+                    at, f"extends makes a cycle ({cycle}); remove one of the extends", value=True
+                )
             if not any(parent in f for f in self.files):
                 raise _at(
                     at,
@@ -280,8 +292,9 @@ class _Resolver:
         try:
             profile = Profile.model_validate({**data, "name": name})
         except FieldProblem as problem:
-            raise _at(_origin_for(merged.origins, problem.path), f"profile '{name}': "
-                      f"{_dotted(problem.path)}: {problem.message}", value=True) from None  # fmt: skip
+            origin = _origin_for(merged.origins, problem.path)
+            text = f"profile '{name}': {_dotted(problem.path)}: {problem.message}"
+            raise _at(origin, text, value=True) from None
         except Exception as exc:
             if type(exc).__name__ != "ValidationError":
                 raise
@@ -320,10 +333,8 @@ def _uri_wants_tls(uri: str) -> bool:
     # Only the switch is read here; the full MongoDB option parsing lives with the URI parser.
     from urllib.parse import parse_qsl
 
-    if uri.lower().startswith("mongodb+srv://"):
-        default = True  # the MongoDB spec turns TLS on for SRV URIs unless told otherwise
-    else:
-        default = False
+    # The MongoDB spec turns TLS on for SRV URIs unless told otherwise.
+    default = uri.lower().startswith("mongodb+srv://")
     query = uri.split("?", 1)[1] if "?" in uri else ""
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key.lower() in ("tls", "ssl"):
@@ -346,20 +357,25 @@ def _origin_for(origins: dict[Path, Origin], path: Sequence[str | int]) -> Origi
 
 
 def _at(origin: Origin, message: str, *, value: bool = False) -> ProfileValidationError:
-    line, column = (origin.value_line, origin.value_column) if value else (origin.line, origin.column)
+    line, column = (
+        (origin.value_line, origin.value_column) if value else (origin.line, origin.column)
+    )
     return ProfileValidationError(message, origin.file, line, column)
 
 
 def _model_fields(path: Path) -> tuple[str, ...]:
     from .models import TLS, Auth, Profile
 
-    model: Any = {("tls",): TLS, ("auth",): Auth}.get(path, Profile if path == () else None)
+    models: dict[Path, Any] = {(): Profile, ("tls",): TLS, ("auth",): Auth}
+    model = models.get(path)
     if model is None:
         return ()
     return tuple(f for f in model.model_fields if f != "name")
 
 
-def _translate(exc: ValidationError, name: str, origins: dict[Path, Origin]) -> ProfileValidationError:
+def _translate(
+    exc: ValidationError, name: str, origins: dict[Path, Origin]
+) -> ProfileValidationError:
     problems: list[ProfileValidationError] = []
     for err in exc.errors(include_input=False, include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
@@ -467,7 +483,9 @@ def _endpoints(data: dict[str, Any]) -> str:
     if isinstance(hosts, list):
         port = data.get("port")
         return ",".join(
-            h if (":" in str(h).rsplit("]", 1)[-1] or "://" in str(h)) or not port else f"{h}:{port}"
+            h
+            if (":" in str(h).rsplit("]", 1)[-1] or "://" in str(h)) or not port
+            else f"{h}:{port}"
             for h in map(str, hosts)
         )
     return ""

@@ -2,16 +2,16 @@
 
 ::
 
-    ConnprofError                      (Exception)
-    ├── ConfigNotFound                 (ConnprofError, FileNotFoundError)  a --config file is missing
-    ├── ProfileNotFound                (ConnprofError, LookupError)        no profile of that name
-    ├── ProfileValidationError         (ConnprofError, ValueError)         .path .line .column
-    ├── UriError                       (ConnprofError, ValueError)         a bad MongoDB URI
-    ├── DsnError                       (ConnprofError, ValueError)         a bad Exasol DSN
-    ├── SecretError                    (ConnprofError, RuntimeError)       a reference did not resolve
-    │   ├── SecretNotFound             (SecretError, LookupError)
-    │   └── SecretBackendUnavailable   (SecretError)
-    └── UnsupportedSetting             (ConnprofError, ValueError)         a driver cannot express a setting
+    ConnprofError                     (Exception)
+    ├── ConfigNotFound                (+ FileNotFoundError)  a --config file is missing
+    ├── ProfileNotFound               (+ LookupError)        no profile of that name
+    ├── ProfileValidationError        (+ ValueError)         .path .line .column
+    ├── UriError                      (+ ValueError)         a bad MongoDB URI
+    ├── DsnError                      (+ ValueError)         a bad Exasol DSN
+    ├── SecretError                   (+ RuntimeError)       a reference did not resolve
+    │   ├── SecretNotFound            (+ LookupError)        nothing behind the reference
+    │   └── SecretBackendUnavailable                         no usable or unlocked keyring
+    └── UnsupportedSetting            (+ ValueError)         a driver cannot express a setting
 
 No message built here, nor any ``repr``, carries a secret value: callers pass references,
 field names and positions, never resolved values.

@@ -31,17 +31,28 @@ __all__ = [
     "DEFAULT_PORTS",
     "DRIVERS",
     "DRIVER_ALIASES",
+    "TLS",
     "Auth",
     "FieldProblem",
     "Profile",
-    "TLS",
     "TLSVersion",
     "resolve_driver",
 ]
 
 DRIVERS = ("pymongo", "cassandra", "crate", "hazelcast", "pyexasol")
-DRIVER_ALIASES = {"mongodb": "pymongo", "scylla": "cassandra", "cratedb": "crate", "exasol": "pyexasol"}
-DEFAULT_PORTS = {"pymongo": 27017, "cassandra": 9042, "crate": 4200, "hazelcast": 5701, "pyexasol": 8563}
+DRIVER_ALIASES = {
+    "mongodb": "pymongo",
+    "scylla": "cassandra",
+    "cratedb": "crate",
+    "exasol": "pyexasol",
+}
+DEFAULT_PORTS = {
+    "pymongo": 27017,
+    "cassandra": 9042,
+    "crate": 4200,
+    "hazelcast": 5701,
+    "pyexasol": 8563,
+}
 # Only pyexasol encrypts unless told otherwise; the others start in plaintext.
 DRIVER_TLS_DEFAULT = {"pymongo": False, "cassandra": False, "crate": False, "hazelcast": False,
                       "pyexasol": True}  # fmt: skip
@@ -66,7 +77,7 @@ _AUTH_OPTION_KEYS = {
 _STRICT = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, strict=False)
 
 
-class FieldProblem(Exception):  # noqa: N818 - internal signal, not part of the error tree
+class FieldProblem(Exception):
     """A problem with one value deep inside a profile, raised by cross-field validation.
 
     Deliberately not a ``ValueError``: pydantic lets it through unwrapped, so the loader can
@@ -182,7 +193,9 @@ class Auth(BaseModel):
     properties: dict[str, str | int | bool] | None = None
 
     def references(self) -> dict[str, str]:
-        return {f: getattr(self, f) for f in ("password", "token", "refresh_token") if getattr(self, f)}
+        return {
+            f: getattr(self, f) for f in ("password", "token", "refresh_token") if getattr(self, f)
+        }
 
 
 def _check_host(value: str, driver: str) -> str:
@@ -208,7 +221,9 @@ def _check_host(value: str, driver: str) -> str:
         try:
             _ = parts.port
         except ValueError:
-            raise PydanticCustomError("host", "the URL's port is not a number from 1 to 65535") from None
+            raise PydanticCustomError(
+                "host", "the URL's port is not a number from 1 to 65535"
+            ) from None
         return text
     host, port = text, None
     if text.startswith("["):
@@ -220,7 +235,9 @@ def _check_host(value: str, driver: str) -> str:
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise PydanticCustomError("host", "the text in [brackets] is not an IPv6 address") from None
+            raise PydanticCustomError(
+                "host", "the text in [brackets] is not an IPv6 address"
+            ) from None
     elif text.count(":") > 1:
         try:
             ipaddress.IPv6Address(text)
@@ -377,4 +394,3 @@ class Profile(BaseModel):
         if self.tls.client_key_password:
             refs["tls.client_key_password"] = self.tls.client_key_password
         return refs
-

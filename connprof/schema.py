@@ -34,7 +34,9 @@ DESCRIPTIONS = {
     "Profile.port": "Port for hosts without one; defaults to the driver's port.",
     "Profile.database": "Default database, keyspace or schema.",
     "Profile.options": "Extra driver keyword arguments, passed verbatim (no TLS or auth keys).",
-    "Profile.allow_insecure": "Acknowledges a setting that turns verification off or below TLS 1.2.",
+    "Profile.allow_insecure": (
+        "Acknowledges a setting that turns verification off or below TLS 1.2."
+    ),
     "Profile.tls": "true, false, or the TLS block.",
     "TLS.enabled": "TLS on or off; true when the block is written in a profile.",
     "TLS.verify": "full: chain and hostname; ca: chain only; none: no verification.",
@@ -98,7 +100,11 @@ def build_schema() -> dict[str, Any]:
         "description": DESCRIPTIONS["Profile.tls"],
     }
     props["auth"] = {"$ref": "#/$defs/Auth"}
-    props["extends"] = {"type": "string", "pattern": _NAME, "description": DESCRIPTIONS["Profile.extends"]}
+    props["extends"] = {
+        "type": "string",
+        "pattern": _NAME,
+        "description": DESCRIPTIONS["Profile.extends"],
+    }
     defs["Profile"] = profile
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -1,4 +1,4 @@
-"""The secret-reference syntax (``keyring:``, ``keyring:SERVICE/USER``, ``env:NAME``, ``file:PATH``).
+"""The secret-reference syntax: ``keyring:``, ``keyring:SERVICE/USER``, ``env:NAME``, ``file:PATH``.
 
 Parsing only: turning a reference into a value is the job of the secret sources. A value that
 is not a reference is treated as a plaintext secret and refused, and no message here ever

@@ -1,4 +1,4 @@
-"""``connprof show [NAME]``: the merged profile, secrets as references, and where values came from."""
+"""``connprof show [NAME]``: the merged profile, secrets as references, and each value's source."""
 
 from __future__ import annotations
 
