@@ -22,6 +22,8 @@ from .merge import merge, normalize_fragment, tag
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from .models import Profile
+
 __all__ = [
     "ConfigArg",
     "ResolvedProfile",
@@ -84,7 +86,13 @@ def discover(config: ConfigArg = None) -> list[str]:
 
 
 def _explicit(path: str) -> str:
+    if not path.strip():
+        raise ConfigNotFound("--config '' is empty; give the path of a profile file", path)
     expanded = os.path.expanduser(path)
+    if os.path.isdir(expanded):
+        raise ConfigNotFound(
+            f"{path}: is a directory; give a profile file (for example {path}/connprof.yaml)", path
+        )
     if not os.path.isfile(expanded):
         raise ConfigNotFound(
             f"{path}: no such profile file; check --config or CONNPROF_CONFIG", path
@@ -287,22 +295,35 @@ class _Resolver:
             name = self.default_name()
         merged = self.merged(name)
         data, notes = _fill_derived(merged)
-        from .models import FieldProblem, Profile
 
-        try:
-            profile = Profile.model_validate({**data, "name": name})
-        except FieldProblem as problem:
-            origin = _origin_for(merged.origins, problem.path)
-            text = f"profile '{name}': {_dotted(problem.path)}: {problem.message}"
-            raise _at(origin, text, value=True) from None
-        except Exception as exc:
-            if type(exc).__name__ != "ValidationError":
-                raise
-            raise _translate(exc, name, merged.origins) from None  # type: ignore[arg-type]
+        profile, error = _validate({**data, "name": name}, merged.origins)
+        if error is not None:
+            # Raised outside the except blocks: pydantic's error, whose data may hold the
+            # input, must not travel along as __context__.
+            raise error
+        assert profile is not None
         canonical = profile.redacted()
         provenance = _provenance(canonical, merged.origins, notes)
         files = tuple(f.path for f in self.files if name in f)
         return ResolvedProfile(name, canonical, provenance, files)
+
+
+def _validate(
+    data: dict[str, Any], origins: dict[Path, Origin]
+) -> tuple[Profile | None, ProfileValidationError | None]:
+    from pydantic import ValidationError
+
+    from .models import FieldProblem, Profile
+
+    name = data["name"]
+    try:
+        return Profile.model_validate(data), None
+    except FieldProblem as problem:
+        origin = _origin_for(origins, problem.path)
+        text = f"profile '{name}': {_dotted(problem.path)}: {problem.message}"
+        return None, _at(origin, text, value=not problem.at_key)
+    except ValidationError as exc:
+        return None, _translate(exc, name, origins)
 
 
 def _fill_derived(merged: Fragment) -> tuple[dict[str, Any], dict[Path, str]]:
@@ -398,11 +419,22 @@ def _translate(
         msg = err["msg"]
         if kind == "plaintext_secret":
             field = str(loc[-1]) if loc and loc[-1] != "uri" else "password"
-            msg = msg.replace("{profile}", name).replace("{field}", field)
+            msg = msg.replace("secret set PROFILE FIELD", f"secret set {name} {field}")
+            msg = msg.replace("secret set PROFILE password", f"secret set {name} password")
         elif kind == "literal_error" and loc == ("driver",):
             msg += " (aliases: mongodb, scylla, cratedb, exasol)"
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
+        # Users write YAML lists and mappings, not tuples and model instances.
+        msg = msg.replace("a valid tuple", "a list").replace("a valid list", "a list")
+        if kind in ("model_type", "dict_type") and loc in (("tls",), ("auth",)):
+            msg = (
+                "tls takes true, false or a mapping of TLS settings (verify, ca, ...)"
+                if loc == ("tls",)
+                else "auth takes a mapping (user, password: keyring:, token, ...)"
+            )
+        elif kind in ("model_type", "dict_type"):
+            msg = "expected a mapping of key: value"
         text = f"{where}: {msg}" if loc else msg
         problems.append(_at(_origin_for(origins, loc), f"profile '{name}': {text}", value=True))
     problems.sort(key=lambda p: (p.path or "", p.line or 0, p.column or 0))
@@ -475,8 +507,8 @@ def _endpoints(data: dict[str, Any]) -> str:
         # Show scheme, hosts and database only: never the user info or the options.
         uri: str = data["uri"]
         scheme, _, rest = uri.partition("://")
-        authority, _, path = rest.partition("/")
-        return f"{scheme}://{authority.rsplit('@', 1)[-1]}/{path.split('?', 1)[0]}"
+        rest = rest.split("?", 1)[0].rsplit("@", 1)[-1]  # the user info ends at the last @
+        return f"{scheme}://{rest}"
     if isinstance(data.get("dsn"), str):
         return str(data["dsn"])
     hosts = data.get("hosts")

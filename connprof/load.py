@@ -96,16 +96,27 @@ class _Converter:
         self.budget = NODE_BUDGET
         self._scalars = yaml.SafeLoader("")  # only its scalar constructors are used
 
+    def convert_root(self, node: Any, origins: dict[Path, Origin], key: Any) -> Any:
+        """Convert one profile (or ``defaults``) with a fresh budget of its own."""
+        self.budget = NODE_BUDGET
+        return self.convert(node, (), origins, key)
+
     def convert(
         self, node: Any, at: Path, origins: dict[Path, Origin], key: Any = None, depth: int = 0
     ) -> Any:
         self.budget -= 1
-        if self.budget < 0 or depth > MAX_DEPTH:
+        if self.budget < 0:
             raise _error(
                 self.path,
                 node.start_mark,
                 "the document expands to too many values (aliases of aliases, a 'billion "
                 "laughs' file?); write the values out instead of nesting aliases",
+            )
+        if depth > MAX_DEPTH:
+            raise _error(
+                self.path,
+                node.start_mark,
+                f"values are nested more than {MAX_DEPTH} levels deep; flatten them",
             )
         kmark = key.start_mark if key is not None else node.start_mark
         vmark = node.start_mark
@@ -152,7 +163,7 @@ class _Converter:
         merged: list[tuple[Any, Any]] = []
         for knode, vnode in node.value:
             if knode.tag == _MERGE:
-                merged.extend(self._merge_sources(vnode))
+                merged.extend(self._merge_sources(vnode, depth))
                 continue
             name = self._key(knode)
             if name in seen:
@@ -164,14 +175,18 @@ class _Converter:
                 )
             seen[name] = knode
             result[name] = self.convert(vnode, (*at, name), origins, knode, depth + 1)
-        # YAML merge keys ("<<: *base") fill only what the mapping does not say itself.
+        # YAML merge keys ("<<: *base") fill only what the mapping does not say itself; the
+        # first source that names a key wins, as PyYAML does.
         for knode, vnode in merged:
             name = self._key(knode)
             if name not in result:
                 result[name] = self.convert(vnode, (*at, name), origins, knode, depth + 1)
         return result
 
-    def _merge_sources(self, vnode: Any) -> list[tuple[Any, Any]]:
+    def _merge_sources(self, vnode: Any, depth: int) -> list[tuple[Any, Any]]:
+        """The pairs a ``<<`` brings in, highest precedence first (nested merges flattened)."""
+        if depth > MAX_DEPTH:
+            raise _error(self.path, vnode.start_mark, "merge keys nest too deeply; flatten them")
         sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
         pairs: list[tuple[Any, Any]] = []
         for src in sources:
@@ -179,17 +194,22 @@ class _Converter:
                 raise _error(
                     self.path, src.start_mark, "a merge key '<<' takes a mapping or a list of them"
                 )
-            pairs.extend(src.value)
+            inner: list[tuple[Any, Any]] = []
+            for knode, value in src.value:
+                if knode.tag == _MERGE:
+                    inner.extend(self._merge_sources(value, depth + 1))
+                else:
+                    self.budget -= 1
+                    pairs.append((knode, value))
+            pairs.extend(inner)
         return pairs
 
     def _key(self, knode: Any) -> str:
         if not isinstance(knode, yaml.ScalarNode):
             raise _error(self.path, knode.start_mark, "a key must be a plain string")
-        value = self.scalar(knode)
-        if isinstance(value, bool) or value is None:
-            # "on:", "yes:", "null:" are YAML 1.1 booleans/null; keys here are names.
-            return str(knode.value)
-        return str(value)
+        self.scalar(knode)  # refuses disallowed tags
+        # Keys are names: keep the text as written ("on", "1.10", "010" stay themselves).
+        return str(knode.value)
 
 
 class ProfileFile:
@@ -265,8 +285,7 @@ class ProfileFile:
                 "defaults must be a mapping of profile fields (a partial profile)",
             )
         origins: dict[Path, Origin] = {}
-        data = self._converter.convert(vnode, (), origins, knode)
-        origins.pop((), None)
+        data = self._converter.convert_root(vnode, origins, knode)
         self.defaults = Fragment(data, origins)
 
     def _top_profiles(self, knode: Any, vnode: Any) -> None:
@@ -323,7 +342,7 @@ class ProfileFile:
             origins: dict[Path, Origin] = {}
         else:
             origins = {}
-            data = self._converter.convert(vnode, (), origins, knode)
+            data = self._converter.convert_root(vnode, origins, knode)
             if not isinstance(data, dict):
                 raise _error(
                     self.path,
@@ -355,8 +374,9 @@ def read_profile_file(path: str) -> ProfileFile:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ProfileValidationError(
-            "the file is not UTF-8 text; save it as UTF-8", path, line, 1
+            "the file is not UTF-8 text; save it as UTF-8", path, line, column
         ) from None
     try:
         root = yaml.compose(text, Loader=_Loader)
@@ -364,6 +384,8 @@ def read_profile_file(path: str) -> ProfileFile:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "invalid YAML"
         hint = "; check the indentation and quoting there"
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            what, hint = "a tab character", "; YAML indents with spaces only, replace the tab"
         if mark is None:
             raise ProfileValidationError(f"invalid YAML: {what}{hint}", path) from None
         raise _error(path, mark, f"invalid YAML: {what}{hint}") from None

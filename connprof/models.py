@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -77,6 +78,27 @@ _AUTH_OPTION_KEYS = {
 _STRICT = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, strict=False)
 
 
+class _Frozen(BaseModel):
+    """A frozen model whose refusal to change never repeats the value offered.
+
+    Pydantic's own frozen error carries the input (a secret, perhaps) even with
+    ``hide_input_in_errors``.
+    """
+
+    model_config = _STRICT
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+            return
+        # The same error pydantic raises, built without the offered value.
+        raise ValidationError.from_exception_data(
+            type(self).__name__,
+            [{"type": "frozen_instance", "loc": (name,), "input": "<not shown>"}],
+            hide_input=True,
+        )
+
+
 class FieldProblem(Exception):
     """A problem with one value deep inside a profile, raised by cross-field validation.
 
@@ -84,10 +106,11 @@ class FieldProblem(Exception):
     point at the exact key (``path``) rather than at the whole profile.
     """
 
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+    def __init__(self, path: tuple[str | int, ...], message: str, *, at_key: bool = False) -> None:
         super().__init__(message)
         self.path = path
         self.message = message
+        self.at_key = at_key  # point at the key (a key that is wrong) rather than its value
 
 
 def resolve_driver(value: Any) -> Any:
@@ -127,12 +150,19 @@ def _resolve_fingerprint(value: Any) -> Any:
     return hexed.upper()
 
 
-SecretRef = Annotated[str, AfterValidator(check_secret_ref)]
+def _secret_is_text(value: Any) -> Any:
+    # `password: 738412995` is a plaintext secret too, not a type error to puzzle over.
+    if isinstance(value, int | float | bool):
+        return "plaintext"
+    return value
+
+
+SecretRef = Annotated[str, BeforeValidator(_secret_is_text), AfterValidator(check_secret_ref)]
 Version = Annotated[TLSVersion, BeforeValidator(_resolve_version)]
 Text = Annotated[str, StringConstraints(min_length=1)]
 
 
-class TLS(BaseModel):
+class TLS(_Frozen):
     """The one TLS model every driver is emitted from."""
 
     model_config = _STRICT
@@ -154,13 +184,13 @@ class TLS(BaseModel):
     @model_validator(mode="after")
     def _versions_in_order(self) -> TLS:
         if self.max_version and _VERSION_ORDER[self.max_version] < _VERSION_ORDER[self.min_version]:
-            raise PydanticCustomError(
-                "version_order",
+            raise FieldProblem(
+                ("tls", "max_version"),
                 "max_version is below min_version; raise max_version or lower min_version",
             )
         if self.client_key and not self.client_cert:
-            raise PydanticCustomError(
-                "client_key_alone",
+            raise FieldProblem(
+                ("tls", "client_key"),
                 "client_key needs client_cert (the certificate that goes with the key)",
             )
         return self
@@ -179,7 +209,7 @@ class TLS(BaseModel):
         return None
 
 
-class Auth(BaseModel):
+class Auth(_Frozen):
     """Who connects: a user and secret references (never the secrets themselves)."""
 
     model_config = _STRICT
@@ -260,16 +290,20 @@ def _check_host(value: str, driver: str) -> str:
 
 
 def _userinfo_password(uri: str) -> bool:
-    """True when a connection string carries ``user:password@`` (never return the password)."""
+    """True when a connection string carries ``user:password@`` (never return the password).
+
+    The user info ends at the last ``@`` before the options: a password may hold an
+    unescaped ``/`` or ``@`` that a stricter split would miss.
+    """
     rest = uri.split("://", 1)[1] if "://" in uri else uri
-    authority = rest.split("/", 1)[0].split("?", 1)[0]
-    if "@" not in authority:
+    before_options = rest.split("?", 1)[0]
+    if "@" not in before_options:
         return False
-    userinfo = authority.rsplit("@", 1)[0]
+    userinfo = before_options.rsplit("@", 1)[0]
     return ":" in userinfo
 
 
-class Profile(BaseModel):
+class Profile(_Frozen):
     """A merged, validated profile: frozen, secrets as references.
 
     ``load_profile`` builds it; ``redacted()`` is its canonical form with secrets as
@@ -309,7 +343,7 @@ class Profile(BaseModel):
             raise PydanticCustomError(
                 "plaintext_secret",
                 "the uri carries a password; remove it from the uri and reference it in "
-                "auth.password (connprof secret set {profile} password, then password: keyring:)",
+                "auth.password (connprof secret set PROFILE password, then password: keyring:)",
             )
         return value
 
@@ -319,18 +353,18 @@ class Profile(BaseModel):
         for key in value:
             lowered = key.lower()
             if lowered in _TLS_OPTION_KEYS or lowered.startswith(("tls", "ssl")):
-                raise PydanticCustomError(
-                    "option_belongs_elsewhere",
-                    "options.{key}: TLS settings belong in the tls block (ca, verify, "
-                    "client_cert, min_version, ...), which every driver is emitted from",
-                    {"key": key},
+                raise FieldProblem(
+                    ("options", key),
+                    "TLS settings belong in the tls block (ca, verify, client_cert, "
+                    "min_version, ...), which every driver is emitted from; move it there",
+                    at_key=True,
                 )
             if lowered in _AUTH_OPTION_KEYS:
-                raise PydanticCustomError(
-                    "option_belongs_elsewhere",
-                    "options.{key}: credentials belong in the auth block (user, password: "
-                    "keyring:, token, mechanism, source)",
-                    {"key": key},
+                raise FieldProblem(
+                    ("options", key),
+                    "credentials belong in the auth block (user, password: keyring:, token, "
+                    "mechanism, source); move it there",
+                    at_key=True,
                 )
         return value
 
@@ -349,18 +383,14 @@ class Profile(BaseModel):
                 "no endpoint: add hosts: [host:port] (or uri: for pymongo, dsn: for pyexasol)",
             )
         if self.uri is not None and self.driver != "pymongo":
-            raise PydanticCustomError(
-                "endpoints", "uri is for driver pymongo; for {driver} use hosts:",
-                {"driver": self.driver},
-            )  # fmt: skip
+            raise FieldProblem(("uri",), f"uri is for driver pymongo; for {self.driver} use hosts:")
         if self.dsn is not None and self.driver != "pyexasol":
-            raise PydanticCustomError(
-                "endpoints", "dsn is for driver pyexasol; for {driver} use hosts:",
-                {"driver": self.driver},
-            )  # fmt: skip
+            raise FieldProblem(
+                ("dsn",), f"dsn is for driver pyexasol; for {self.driver} use hosts:"
+            )
         if self.port is not None and self.hosts is None:
-            raise PydanticCustomError(
-                "endpoints", "port goes with hosts; put the port inside the uri or dsn"
+            raise FieldProblem(
+                ("port",), "port goes with hosts; put the port inside the uri or dsn instead"
             )
         for i, host in enumerate(self.hosts or ()):
             try:

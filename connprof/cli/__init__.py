@@ -20,19 +20,23 @@ Command = Callable[[argparse.Namespace], int]
 def _parser() -> argparse.ArgumentParser:
     from . import list_cmd, schema_cmd, show
 
+    def config_option(parser: argparse.ArgumentParser, dest: str) -> None:
+        parser.add_argument(
+            "--config",
+            action="append",
+            dest=dest,
+            metavar="PATH",
+            default=[],
+            help="a profile file to use instead of discovery (repeatable; the first wins)",
+        )
+
+    # --config may stand before or after the command; both lists are kept, in order.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        action="append",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="a profile file to use instead of discovery (repeatable; the first wins)",
-    )
+    config_option(common, "config_after")
     parser = argparse.ArgumentParser(
-        prog="connprof",
-        description="Declarative database connection profiles.",
-        parents=[common],
+        prog="connprof", description="Declarative database connection profiles."
     )
+    config_option(parser, "config_before")
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
@@ -49,8 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
-    if not hasattr(args, "config"):
-        args.config = None
+    args.config = [*args.config_before, *args.config_after] or None
     command: Command = args.func
     try:
         return command(args)

@@ -1,0 +1,33 @@
+"""Keep every test away from the real machine: its home, config and cache dirs, cwd and env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+_CONNPROF_VARS = ("CONNPROF_CONFIG", "CONNPROF_PROFILE", "CONNPROF_NO_CACHE", "CONNPROF_CACHE_DIR")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """Fresh HOME, XDG config/cache dirs and working directory; no CONNPROF_* variables.
+
+    Subprocesses inherit all of it (monkeypatch edits ``os.environ`` and the process cwd).
+    """
+    home = tmp_path / "home"
+    config_home = tmp_path / "xdg-config"
+    cache_home = tmp_path / "xdg-cache"
+    cwd = tmp_path / "cwd"
+    for d in (home, config_home, cache_home, cwd):
+        d.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    for name in _CONNPROF_VARS:
+        monkeypatch.delenv(name, raising=False)
+    # No test may read or write the real keyring; tests that need one install their own.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.chdir(cwd)
+    return SimpleNamespace(home=home, config_home=config_home, cache_home=cache_home, cwd=cwd)

@@ -1,0 +1,335 @@
+"""The ``connprof`` command as users run it: real subprocesses, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+import connprof
+from connprof.schema import build_schema
+
+PROFILES = """
+default: prod
+profiles:
+  prod:
+    driver: pymongo
+    description: Orders replica set
+    uri: mongodb://app@db1.example.com,db2.example.com/orders?replicaSet=rs0&tls=true
+    auth:
+      password: "keyring:"
+    tls:
+      ca: certs/ca.pem
+      client_cert: certs/client.pem
+      client_key_password: env:MONGO_KEY_PASS
+  events:
+    driver: cassandra
+    hosts: [10.0.0.1, 10.0.0.2]
+    auth: {user: app, password: "env:CASS_PASS"}
+  warehouse:
+    driver: exasol
+    dsn: exa1..3.example.com:8563
+"""
+
+SECRET_VALUES = ("key-pass-value-7c1e", "cass-pass-value-93ab")
+
+
+def connprof_cmd(*args: str, check_rc: int | None = 0, **kw) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "connprof", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
+    if check_rc is not None:
+        assert done.returncode == check_rc, (done.returncode, done.stdout, done.stderr)
+    return done
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("MONGO_KEY_PASS", SECRET_VALUES[0])
+    monkeypatch.setenv("CASS_PASS", SECRET_VALUES[1])
+    path = tmp_path / "team" / "profiles.yaml"
+    path.parent.mkdir()
+    path.write_text(textwrap.dedent(PROFILES).lstrip(), encoding="utf-8")
+    return str(path)
+
+
+def assert_no_secret(text: str) -> None:
+    for value in SECRET_VALUES:
+        assert value not in text
+
+
+# -- list --------------------------------------------------------------------------------------
+
+
+def test_list_text(cfg: str) -> None:
+    done = connprof_cmd("--config", cfg, "list")
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "DRIVER", "ENDPOINTS", "TLS", "SOURCE"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert sorted(rows) == ["events", "prod", "warehouse"]
+    assert rows["prod"].split()[1] == "pymongo"
+    assert "db1.example.com,db2.example.com" in rows["prod"]
+    assert rows["events"].split()[1] == "cassandra"
+    assert "10.0.0.1:9042,10.0.0.2:9042" in rows["events"]
+    assert rows["warehouse"].split()[1] == "pyexasol"
+    assert "exa1..3.example.com:8563" in rows["warehouse"]
+    assert all(line.rstrip().endswith(cfg) for line in lines[1:])
+    assert_no_secret(done.stdout)
+
+
+def test_list_json(cfg: str) -> None:
+    done = connprof_cmd("list", "--format", "json", "--config", cfg)
+    rows = json.loads(done.stdout)
+    assert [r["name"] for r in rows] == ["events", "prod", "warehouse"]
+    for r in rows:
+        assert {"name", "driver", "endpoints", "tls", "source"} <= set(r)
+        assert r["source"] == cfg
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["prod"]["driver"] == "pymongo"
+    assert by_name["prod"]["endpoints"] == "mongodb://db1.example.com,db2.example.com/orders"
+    assert by_name["prod"]["tls"].startswith("on")
+    assert by_name["events"]["tls"] == "off"
+    assert by_name["warehouse"]["tls"].startswith("on")  # pyexasol encrypts by default
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mongodb://app@db1.example.com/orders",
+        "mongodb://app:s3cret@db1.example.com/orders",
+        "mongodb://app:s3cr%2Fet@db1.example.com/orders",
+        "mongodb://app:s3cr/et@db1.example.com/orders",  # an unescaped '/' in the password
+    ],
+)
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_list_never_shows_uri_userinfo(tmp_path: Path, uri: str, fmt: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"profiles:\n  prod:\n    driver: pymongo\n    uri: {uri}\n")
+    done = connprof_cmd("--config", str(path), "list", "--format", fmt, check_rc=None)
+    assert done.returncode in (0, 1)
+    assert "app@" not in done.stdout
+    assert "app:" not in done.stdout
+    assert "s3cr" not in done.stdout + done.stderr
+    assert "db1.example.com" in done.stdout
+
+
+# -- show --------------------------------------------------------------------------------------
+
+
+def test_show_yaml_has_a_header_and_references(cfg: str) -> None:
+    done = connprof_cmd("--config", cfg, "show", "prod")
+    header, _, body = done.stdout.partition("\n")
+    assert header == f"# profile prod from {cfg}"
+    data = yaml.safe_load(body)
+    assert data == connprof.load_profile("prod", config=cfg).redacted()
+    assert data["auth"]["password"] == "keyring:"
+    assert data["tls"]["client_key_password"] == "env:MONGO_KEY_PASS"
+    assert data["tls"]["ca"] == str(Path(cfg).parent / "certs" / "ca.pem")
+    assert_no_secret(done.stdout + done.stderr)
+
+
+def test_show_without_a_name_uses_the_default(cfg: str, monkeypatch) -> None:
+    assert connprof_cmd("--config", cfg, "show").stdout.startswith("# profile prod from ")
+    monkeypatch.setenv("CONNPROF_PROFILE", "events")
+    assert connprof_cmd("--config", cfg, "show").stdout.startswith("# profile events from ")
+
+
+def test_show_json(cfg: str) -> None:
+    done = connprof_cmd("--config", cfg, "show", "events", "--format", "json")
+    data = json.loads(done.stdout)
+    assert data == connprof.load_profile("events", config=cfg).redacted()
+    assert data["auth"] == {"user": "app", "password": "env:CASS_PASS"}
+    assert data["port"] == 9042
+    assert_no_secret(done.stdout)
+
+
+def test_show_explain_text(cfg: str) -> None:
+    done = connprof_cmd("--config", cfg, "show", "prod", "--explain")
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("# profile prod")
+    rows = {line.split()[0]: line for line in lines[1:]}
+    provenance = connprof.load_profile("prod", config=cfg).provenance
+    assert set(rows) == set(provenance)
+    for key, source in provenance.items():
+        assert rows[key].endswith(source), (key, rows[key], source)
+    assert rows["uri"].endswith(f"{cfg}:6:5")
+    assert rows["tls.ca"].split()[1] == str(Path(cfg).parent / "certs" / "ca.pem")
+    assert rows["tls.verify"].split()[1:] == ["full", "built-in", "default"]
+    assert rows["auth.password"].split()[1] == "keyring:"
+    assert_no_secret(done.stdout)
+
+
+def test_show_explain_json(cfg: str) -> None:
+    done = connprof_cmd("--config", cfg, "show", "prod", "--explain", "--format", "json")
+    doc = json.loads(done.stdout)
+    assert set(doc) == {"profile", "provenance"}
+    loaded = connprof.load_profile("prod", config=cfg)
+    assert doc["profile"] == loaded.redacted()
+    assert doc["provenance"] == loaded.provenance
+    assert doc["provenance"]["description"] == f"{cfg}:5:5"
+    assert doc["provenance"]["tls.enabled"] == f"{cfg}:9:5"
+    assert_no_secret(done.stdout)
+
+
+def test_show_invalid_profile_exits_1_without_echoing_the_secret(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "profiles:\n  prod:\n    driver: cassandra\n    hosts: [x]\n"
+        "    auth: {password: plaintext-pw-4f2a}\n"
+    )
+    done = connprof_cmd("--config", str(path), "show", "prod", check_rc=1)
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"connprof: error: {path}:5:")
+    assert "connprof secret set prod password" in line
+    assert "plaintext-pw-4f2a" not in done.stdout + done.stderr
+
+
+# -- schema, version, usage --------------------------------------------------------------------
+
+
+def test_schema_prints_the_json_schema() -> None:
+    done = connprof_cmd("schema")
+    assert json.loads(done.stdout) == build_schema()
+
+
+def test_version() -> None:
+    done = connprof_cmd("--version")
+    assert done.stdout.strip() == f"connprof {connprof.__version__}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["frobnicate"],
+        [],
+        ["show", "--format", "xml"],
+        ["list", "--format", "yaml"],
+        ["show", "--no-such-flag"],
+        ["show", "a", "b"],
+    ],
+    ids=[
+        "unknown-command",
+        "no-command",
+        "show-format",
+        "list-format",
+        "unknown-flag",
+        "extra-arg",
+    ],
+)
+def test_usage_errors_exit_2(cfg: str, args: list[str]) -> None:
+    done = connprof_cmd("--config", cfg, *args, check_rc=2)
+    assert "usage: connprof" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_unknown_profile_exits_1_with_one_error_line(cfg: str) -> None:
+    done = connprof_cmd("--config", cfg, "show", "prdo", check_rc=1)
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("connprof: error: ")
+    assert "did you mean 'prod'?" in lines[0]
+
+
+# -- --config placement ------------------------------------------------------------------------
+
+OVERLAY = "profiles:\n  prod:\n    description: from the overlay\n"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_config_before_or_after_the_subcommand(cfg: str, tmp_path: Path, where: str) -> None:
+    overlay = tmp_path / "me.yaml"
+    overlay.write_text(OVERLAY)
+    configs = ["--config", str(overlay), "--config", cfg]
+    args = [*configs, "show", "prod"] if where == "before" else ["show", "prod", *configs]
+    data = yaml.safe_load(connprof_cmd(*args).stdout.partition("\n")[2])
+    assert data["description"] == "from the overlay"
+    assert data["driver"] == "pymongo"
+
+
+def test_config_on_both_sides_of_the_subcommand_uses_every_file(cfg: str, tmp_path: Path):
+    overlay = tmp_path / "me.yaml"
+    overlay.write_text(OVERLAY)
+    # The user names two files; neither may be dropped silently.
+    done = connprof_cmd("--config", str(overlay), "show", "prod", "--config", cfg, check_rc=None)
+    assert done.returncode == 0, done.stderr
+    data = yaml.safe_load(done.stdout.partition("\n")[2])
+    assert data["description"] == "from the overlay"
+    assert data["driver"] == "pymongo"
+
+
+def test_config_from_the_environment(cfg: str, monkeypatch) -> None:
+    monkeypatch.setenv("CONNPROF_CONFIG", cfg)
+    rows = json.loads(connprof_cmd("list", "--format", "json").stdout)
+    assert [r["name"] for r in rows] == ["events", "prod", "warehouse"]
+
+
+def test_console_script(cfg: str) -> None:
+    script = Path(sys.executable).parent / "connprof"
+    if not script.exists():
+        pytest.skip(f"no console script beside {sys.executable}")
+    done = subprocess.run(
+        [str(script), "--config", cfg, "list", "--format", "json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [r["name"] for r in json.loads(done.stdout)] == ["events", "prod", "warehouse"]
+
+
+# -- what a warm `show` imports ----------------------------------------------------------------
+
+PROBE = """
+import json, sys
+from connprof.cli import main
+rc = main(sys.argv[1:])
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "keyring"))
+sys.stderr.write("MODULES " + json.dumps({"rc": rc, "loaded": loaded}) + "\\n")
+"""
+
+
+def _probe(*args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    marker = [line for line in done.stderr.splitlines() if line.startswith("MODULES ")]
+    assert marker, done.stderr
+    return json.loads(marker[-1][len("MODULES ") :])
+
+
+def test_warm_show_imports_neither_pydantic_nor_keyring(cfg: str, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CONNPROF_CACHE_DIR", str(tmp_path / "cache"))
+    cold = _probe("--config", cfg, "show", "prod")
+    assert cold["rc"] == 0
+    # The cold run validates, so it needs pydantic: this proves the probe sees imports.
+    assert "pydantic.main" in cold["loaded"]
+    assert not any(m.startswith("keyring") for m in cold["loaded"])
+    warm = _probe("--config", cfg, "show", "prod")
+    assert warm["rc"] == 0
+    assert "pydantic.main" not in warm["loaded"]
+    assert not any(m.startswith("keyring") for m in warm["loaded"])
+    # And the warm output is the same profile.
+    assert (
+        connprof_cmd("--config", cfg, "show", "prod").stdout
+        == connprof_cmd(
+            "--config", cfg, "show", "prod", env={**os.environ, "CONNPROF_NO_CACHE": "1"}
+        ).stdout
+    )
