@@ -165,23 +165,27 @@ class _Converter:
             if knode.tag == _MERGE:
                 merged.extend(self._merge_sources(vnode, depth))
                 continue
-            name = self._key(knode)
-            if name in seen:
-                first = seen[name].start_mark.line + 1
-                raise _error(
-                    self.path,
-                    knode.start_mark,
-                    f"duplicate key '{name}' (first at line {first}); keep one of them",
-                )
-            seen[name] = knode
+            name = self.key(knode)
+            self.check_unique(seen, name, knode)
             result[name] = self.convert(vnode, (*at, name), origins, knode, depth + 1)
         # YAML merge keys ("<<: *base") fill only what the mapping does not say itself; the
         # first source that names a key wins, as PyYAML does.
         for knode, vnode in merged:
-            name = self._key(knode)
+            name = self.key(knode)
             if name not in result:
                 result[name] = self.convert(vnode, (*at, name), origins, knode, depth + 1)
         return result
+
+    def check_unique(self, seen: dict[str, Any], name: str, knode: Any) -> None:
+        """Record ``name``; a second occurrence is an error naming both lines."""
+        if name in seen:
+            first = seen[name].start_mark.line + 1
+            raise _error(
+                self.path,
+                knode.start_mark,
+                f"duplicate key '{name}' (first at line {first}); keep one of them",
+            )
+        seen[name] = knode
 
     def _merge_sources(self, vnode: Any, depth: int) -> list[tuple[Any, Any]]:
         """The pairs a ``<<`` brings in, highest precedence first (nested merges flattened)."""
@@ -204,7 +208,7 @@ class _Converter:
             pairs.extend(inner)
         return pairs
 
-    def _key(self, knode: Any) -> str:
+    def key(self, knode: Any) -> str:
         if not isinstance(knode, yaml.ScalarNode):
             raise _error(self.path, knode.start_mark, "a key must be a plain string")
         self.scalar(knode)  # refuses disallowed tags
@@ -237,7 +241,7 @@ class ProfileFile:
             )
         seen: dict[str, Any] = {}
         for knode, vnode in root.value:
-            key = self._converter._key(knode)
+            key = self._converter.key(knode)
             if key not in FILE_KEYS:
                 raise _error(
                     self.path,
@@ -246,14 +250,7 @@ class ProfileFile:
                     + ", ".join(FILE_KEYS)
                     + ")",
                 )
-            if key in seen:
-                first = seen[key].start_mark.line + 1
-                raise _error(
-                    self.path,
-                    knode.start_mark,
-                    f"duplicate key '{key}' (first at line {first}); keep one of them",
-                )
-            seen[key] = knode
+            self._converter.check_unique(seen, key, knode)
             getattr(self, f"_top_{key}")(knode, vnode)
 
     def _top_version(self, knode: Any, vnode: Any) -> None:
@@ -300,7 +297,7 @@ class ProfileFile:
                     pk.start_mark,
                     "a merge key '<<' cannot stand for profiles; use 'extends: NAME' in a profile",
                 )
-            self._entries.setdefault(self._converter._key(pk), []).append((pk, pv))
+            self._entries.setdefault(self._converter.key(pk), []).append((pk, pv))
 
     # -- per-profile access -------------------------------------------------------------
 
