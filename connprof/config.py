@@ -337,9 +337,13 @@ def _fill_derived(merged: Fragment) -> tuple[dict[str, Any], dict[Path, str]]:
     if tls is None or (isinstance(tls, dict) and "enabled" not in tls):
         tls = dict(tls or {})
         uri = data.get("uri")
+        hosts = data.get("hosts")
         if isinstance(uri, str) and uri:
             tls["enabled"] = _uri_wants_tls(uri)
             notes[("tls", "enabled")] = "the uri"
+        elif isinstance(hosts, list) and any(str(h).lower().startswith("https://") for h in hosts):
+            tls["enabled"] = True
+            notes[("tls", "enabled")] = "the https:// hosts"
         elif driver in DRIVER_TLS_DEFAULT:
             tls["enabled"] = DRIVER_TLS_DEFAULT[driver]
             notes[("tls", "enabled")] = f"{BUILTIN} for {driver}"
@@ -431,7 +435,7 @@ def _translate(
             msg = (
                 "tls takes true, false or a mapping of TLS settings (verify, ca, ...)"
                 if loc == ("tls",)
-                else "auth takes a mapping (user, password: keyring:, token, ...)"
+                else 'auth takes a mapping (user, password: "keyring:", token, ...)'
             )
         elif kind in ("model_type", "dict_type"):
             msg = "expected a mapping of key: value"

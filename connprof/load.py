@@ -216,10 +216,141 @@ class _Converter:
         return str(knode.value)
 
 
-class ProfileFile:
-    """One loaded file: its top-level settings now, each profile's data when asked for."""
+# Below this size composing the whole file takes a few milliseconds; above it, seconds (PyYAML
+# composes about 1 MB a second here), so large files are split into one chunk per profile.
+CHUNK_THRESHOLD = 256 * 1024
 
-    def __init__(self, path: str, root: Any) -> None:
+_UNQUOTED_REF = re.compile(r":\s+(?:keyring|env|file):\s*(?:[,}]|#|$)")
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])[&*][^\s,\]}]")
+
+
+def _risky(text: str) -> bool:
+    """True for anything that could tie one part of the file to another, or make a line at a
+    profile's indentation something other than the start of a profile."""
+    return (
+        "\t" in text  # indentation is not what it looks like
+        or "<<" in text  # merge keys
+        or text.startswith(("\ufeff", "---", "...", "%"))
+        or any(marker in text for marker in ("\n---", "\n...", "\n%"))  # documents, directives
+        # Plain string scans first: the regex runs only when an anchor is possible at all.
+        or (("&" in text or "*" in text) and _ANCHOR.search(text) is not None)
+    )
+
+
+_TOP_LINE = re.compile(r"\n([^\s#][^\n]*)")
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?:[ ]|$)")
+_PROFILES_HEADER = re.compile(r"profiles:[ ]*(?:#.*)?\Z")
+_ENTRY_KEY = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*):(?:[ ]|$)")
+
+
+@dataclass(frozen=True)
+class ChunkIndex:
+    """Where each profile's lines are: ``name -> [(start, end, first line)]`` (offsets in text)."""
+
+    chunks: dict[str, list[tuple[int, int, int]]]
+    top: list[tuple[int, int, int]]  # the other top-level sections and the profiles: line
+
+    def top_document(self, text: str) -> str:
+        """The file without its profiles, every kept line at its own line number."""
+        parts: list[str] = []
+        line = 1
+        for start, end, first in self.top:
+            piece = text[start:end]
+            if not piece.endswith("\n"):
+                piece += "\n"
+            parts.append("\n" * (first - line))
+            parts.append(piece)
+            line = first + piece.count("\n")
+        return "".join(parts)
+
+
+def index_chunks(text: str) -> ChunkIndex | None:
+    """Split a block-style profile file into one chunk per profile, or None when unsure."""
+    if _risky(text):
+        return None
+    # Patterns anchor on "\n" rather than "^" with MULTILINE: several times faster on
+    # megabytes; the first line of the file is looked at on its own.
+    tops = [(m.start() + 1, m.group(1)) for m in _TOP_LINE.finditer(text)]
+    if text[:1] not in ("", " ", "#", "\n", "\r"):
+        tops.insert(0, (0, text.split("\n", 1)[0]))
+    if not all(_TOP_KEY.match(line) for _, line in tops):
+        return None
+    headers = [i for i, (_, line) in enumerate(tops) if line.startswith("profiles:")]
+    if len(headers) != 1 or not _PROFILES_HEADER.match(tops[headers[0]][1].rstrip()):
+        return None
+    h = headers[0]
+    region_start = text.find("\n", tops[h][0])
+    if region_start < 0:
+        return None
+    region_end = tops[h + 1][0] if h + 1 < len(tops) else len(text)
+    first = re.compile(r"\n( +)[^\s#]").search(text, region_start, region_end)
+    if first is None:
+        return None
+    indent = len(first.group(1))
+    shallower = re.compile(rf"\n {{1,{indent - 1}}}[^\s#]") if indent > 1 else None
+    if shallower and shallower.search(text, region_start, region_end):
+        return None  # a line less indented than the profiles: not a layout this index reads
+    region_start += 1
+
+    bounds = [start for start, _ in tops] + [len(text)]
+    sections = [
+        (start, region_start if i == h else bounds[i + 1]) for i, (start, _) in enumerate(tops)
+    ]
+    starts: list[tuple[int, str]] = []
+    entry = re.compile(rf"\n {{{indent}}}([^\s#][^\n]*)")
+    for m in entry.finditer(text, region_start - 1, region_end):
+        key = _ENTRY_KEY.match(m.group(1))
+        if key is None:
+            return None
+        starts.append((m.start() + 1, key.group(1)))
+    lines = _line_numbers(text, sorted([s for s, _ in sections] + [s for s, _ in starts]))
+    top = [(s, e, lines[s]) for s, e in sections]
+    chunks: dict[str, list[tuple[int, int, int]]] = {}
+    for i, (start, name) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else region_end
+        chunk = text[start:end]
+        if chunk.count("{") != chunk.count("}") or chunk.count("[") != chunk.count("]"):
+            return None  # a flow collection may run across profiles
+        chunks.setdefault(name, []).append((start, end, lines[start]))
+    return ChunkIndex(chunks, top)
+
+
+def _line_numbers(text: str, offsets: list[int]) -> dict[int, int]:
+    """1-based line of each offset (given in increasing order), counting newlines once."""
+    lines: dict[int, int] = {}
+    position, line = 0, 1
+    for offset in offsets:
+        line += text.count("\n", position, offset)
+        position = offset
+        lines[offset] = line
+    return lines
+
+
+def _shift_marks(node: Any, lines: int) -> None:
+    """Move a composed chunk's marks to where its text stands in the whole file."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        # The C loader's marks are read-only: put moved copies in their place.
+        m = current.start_mark
+        current.start_mark = yaml.Mark(m.name, m.index, m.line + lines, m.column, None, 0)
+        if isinstance(current, yaml.MappingNode):
+            for k, v in current.value:
+                stack.extend((k, v))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+
+
+class ProfileFile:
+    """One loaded file: its top-level settings now, each profile's data when asked for.
+
+    Built from the composed node tree of the whole file, or, for a large file in plain block
+    style, from a ``ChunkIndex``: then only the text of the profiles asked for is composed.
+    """
+
+    def __init__(
+        self, path: str, root: Any, *, text: str = "", index: ChunkIndex | None = None
+    ) -> None:
         self.path = path
         self.version: int = 1
         self.default: str | None = None
@@ -228,6 +359,8 @@ class ProfileFile:
         self._converter = _Converter(path)
         self._entries: dict[str, list[tuple[Any, Any]]] = {}
         self._fragments: dict[str, Fragment] = {}
+        self._text = text
+        self._index = index
         if root is not None:
             self._read_top(root)
 
@@ -302,22 +435,54 @@ class ProfileFile:
     # -- per-profile access -------------------------------------------------------------
 
     def names(self) -> list[str]:
-        return list(self._entries)
+        return list(self._index.chunks if self._index else self._entries)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._entries
+        return name in (self._index.chunks if self._index else self._entries)
 
     def name_origin(self, name: str) -> Origin:
-        knode = self._entries[name][0][0]
+        knode = self._entry_nodes(name)[0][0]
         m = knode.start_mark
         return Origin(self.path, m.line + 1, m.column + 1, m.line + 1, m.column + 1)
+
+    def _entry_nodes(self, name: str) -> list[tuple[Any, Any]]:
+        if self._index is not None and name not in self._entries:
+            self._entries[name] = self._compose_chunks(name)
+        return self._entries[name]
+
+    def _compose_chunks(self, name: str) -> list[tuple[Any, Any]]:
+        """Compose only the lines of profile ``name``, with marks at their places in the file."""
+        assert self._index is not None
+        pairs: list[tuple[Any, Any]] = []
+        for start, end, line in self._index.chunks[name]:
+            try:
+                root: Any = yaml.compose("profiles:\n" + self._text[start:end], Loader=_Loader)
+            except yaml.YAMLError:
+                return self._full_entries(name)
+            profiles = root.value[0][1] if isinstance(root, yaml.MappingNode) else None
+            if not isinstance(profiles, yaml.MappingNode) or len(profiles.value) != 1:
+                return self._full_entries(name)
+            knode, vnode = profiles.value[0]
+            _shift_marks(knode, line - 2)
+            _shift_marks(vnode, line - 2)
+            pairs.append((knode, vnode))
+        return pairs
+
+    def _full_entries(self, name: str) -> list[tuple[Any, Any]]:
+        # The chunk did not compose on its own: let the whole file speak, errors and all.
+        full = _compose(self.path, self._text)
+        self._index = None
+        self._entries = {}
+        if full is not None:
+            self._read_top(full)
+        return self._entries[name]
 
     def fragment(self, name: str) -> Fragment:
         """The profile as this file writes it (checked for name, duplicates and node budget)."""
         cached = self._fragments.get(name)
         if cached is not None:
             return cached
-        entries = self._entries[name]
+        entries = self._entry_nodes(name)
         knode, vnode = entries[0]
         if len(entries) > 1:
             again = entries[1][0].start_mark
@@ -375,6 +540,19 @@ def read_profile_file(path: str) -> ProfileFile:
         raise ProfileValidationError(
             "the file is not UTF-8 text; save it as UTF-8", path, line, column
         ) from None
+    if len(text) >= CHUNK_THRESHOLD:
+        index = index_chunks(text)
+        if index is not None:
+            try:
+                top = yaml.compose(index.top_document(text), Loader=_Loader)
+            except yaml.YAMLError:
+                top = index = None  # the full composer reports it, with its position
+            if index is not None:
+                return ProfileFile(path, top, text=text, index=index)
+    return ProfileFile(path, _compose(path, text))
+
+
+def _compose(path: str, text: str) -> Any:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -383,9 +561,12 @@ def read_profile_file(path: str) -> ProfileFile:
         hint = "; check the indentation and quoting there"
         if mark is not None and text[mark.index : mark.index + 1] == "\t":
             what, hint = "a tab character", "; YAML indents with spaces only, replace the tab"
+        elif mark is not None and _UNQUOTED_REF.search(text.split("\n")[mark.line]):
+            hint = '; a reference ending in ":" must be quoted: write "keyring:"'
+
         if mark is None:
             raise ProfileValidationError(f"invalid YAML: {what}{hint}", path) from None
         raise _error(path, mark, f"invalid YAML: {what}{hint}") from None
     except yaml.YAMLError as exc:
         raise ProfileValidationError(f"invalid YAML: {exc}", path) from None
-    return ProfileFile(path, root)
+    return root

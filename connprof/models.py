@@ -246,7 +246,7 @@ def _check_host(value: str, driver: str) -> str:
             raise PydanticCustomError(
                 "host",
                 "the URL carries credentials; put the user in auth.user and the password in "
-                "a secret reference (auth.password: keyring:)",
+                'a secret reference (auth.password: "keyring:")',
             )
         try:
             _ = parts.port
@@ -343,7 +343,7 @@ class Profile(_Frozen):
             raise PydanticCustomError(
                 "plaintext_secret",
                 "the uri carries a password; remove it from the uri and reference it in "
-                "auth.password (connprof secret set PROFILE password, then password: keyring:)",
+                'auth.password (connprof secret set PROFILE password, then password: "keyring:")',
             )
         return value
 
@@ -362,7 +362,7 @@ class Profile(_Frozen):
             if lowered in _AUTH_OPTION_KEYS:
                 raise FieldProblem(
                     ("options", key),
-                    "credentials belong in the auth block (user, password: keyring:, token, "
+                    'credentials belong in the auth block (user, password: "keyring:", token, '
                     "mechanism, source); move it there",
                     at_key=True,
                 )

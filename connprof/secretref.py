@@ -39,7 +39,7 @@ def parse_secret_ref(text: str) -> SecretRef:
         raise PydanticCustomError(
             "plaintext_secret",
             "a secret field holds a reference, not the secret: store the value with "
-            "`connprof secret set PROFILE FIELD` and write `keyring:` here (or env:NAME, "
+            '`connprof secret set PROFILE FIELD` and write "keyring:" here, quoted (or env:NAME, '
             "file:PATH)",
         )
     if kind == "keyring" and target:

@@ -1,0 +1,120 @@
+"""Large files are read one profile chunk at a time; the result must be the same as reading
+the whole file, value for value and position for position."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connprof import load
+from connprof.errors import ProfileValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = sorted(
+    [*(ROOT / "tests" / "data" / "bad").glob("*.yaml"), *(ROOT / "sample_profiles").rglob("*.yaml")]
+)
+
+
+def snapshot(path: Path) -> object:
+    """Everything a caller can see of a loaded file, errors as their text."""
+    try:
+        f = load.read_profile_file(str(path))
+    except ProfileValidationError as exc:
+        return ("file error", str(exc))
+    seen: dict[str, object] = {}
+    for name in f.names():
+        try:
+            frag = f.fragment(name)
+            seen[name] = (frag.data, frag.origins)
+        except ProfileValidationError as exc:
+            seen[name] = ("error", str(exc))
+    defaults = (f.defaults.data, f.defaults.origins) if f.defaults else None
+    return (sorted(f.names()), f.version, f.default, f.default_origin, defaults, seen)
+
+
+def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object, bool]:
+    monkeypatch.setattr(load, "CHUNK_THRESHOLD", 10**12)
+    whole = snapshot(path)
+    monkeypatch.setattr(load, "CHUNK_THRESHOLD", 0)
+    chunked = snapshot(path)
+    used = load.index_chunks(path.read_text(encoding="utf-8", errors="replace")) is not None
+    return whole, chunked, used
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_chunked_reading_equals_whole_reading(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole, chunked, _ = both_ways(path, monkeypatch)
+    if chunked != whole and isinstance(whole, tuple) and whole[0] == "file error":
+        # Chunked, broken YAML inside one profile is found when that profile is read:
+        # the same message at the same place, a moment later.
+        assert isinstance(chunked, tuple)
+        assert ("error", whole[1]) in chunked[-1].values()  # type: ignore[attr-defined]
+        return
+    assert chunked == whole
+
+
+BIG = """\
+# a comment before everything
+version: 1
+default: p2
+defaults:
+  tls: {min_version: "1.2"}
+profiles:
+  # a comment at the profiles' indentation
+  p1:
+    driver: pymongo
+    hosts: [a, "b:27018"]
+    description: |
+      a block scalar
+      on two lines
+    tls:
+      ca: certs/ca.pem
+
+  p2: {driver: crate, hosts: ["https://h:4200"]}
+  p3:
+    driver: hazelcast
+    hosts:
+      - hz1
+      - hz2:5702
+    options:
+      cluster_name: x
+  p1:
+    driver: crate
+"""
+
+
+def test_a_block_style_file_is_chunked_and_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(BIG, encoding="utf-8")
+    whole, chunked, used = both_ways(path, monkeypatch)
+    assert used, "this layout is meant to take the chunked path"
+    assert chunked == whole
+    # and the duplicate p1 is still reported with both lines
+    assert chunked[-1]["p1"][0] == "error"  # type: ignore[index]
+    assert "first at line 8" in chunked[-1]["p1"][1]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BIG.replace("x\n", "&anchor x\n"),  # anchors tie parts of the file together
+        BIG.replace(
+            "  p1:\n    driver: pymongo", "  p1: {driver: pymongo,\n  a: 1}\n  p9:\n    x: 1"
+        ),
+        "---\n" + BIG,
+        BIG.replace("    driver: hazelcast", "\tdriver: hazelcast"),
+        BIG.replace("profiles:", "profiles: # note\n  <<: {}\n"),
+    ],
+    ids=["anchor", "flow-across-lines", "document-marker", "tab", "merge-key"],
+)
+def test_risky_layouts_fall_back_to_the_whole_file(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "risky.yaml"
+    path.write_text(text, encoding="utf-8")
+    whole, chunked, used = both_ways(path, monkeypatch)
+    assert not used
+    assert chunked == whole
