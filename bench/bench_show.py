@@ -95,6 +95,15 @@ def main() -> int:
         cold_large = run_once(large, env)
         no_cache = {**env, "CONNPROF_NO_CACHE": "1"}
         uncached_small = run_once(small, no_cache)
+        uncached_large = run_once(large, no_cache)
+        # One YAML anchor anywhere makes the file unsplittable: the whole file is composed.
+        anchored = Path(tmp) / "anchored.yaml"
+        anchored.write_text(
+            big.read_text(encoding="utf-8").replace("w: majority", "w: &w majority", 1),
+            encoding="utf-8",
+        )
+        whole = [py, "-m", "connprof", "--config", str(anchored), "show", "prod"]
+        uncached_whole = run_once(whole, no_cache)
 
         t_floor, t_small = paired(floor, small, env, args.runs)
         t_small2, t_large = paired(small, large, env, args.runs)
@@ -103,12 +112,18 @@ def main() -> int:
         f"runs per figure: {args.runs} (medians); "
         f"generated file: {args.profiles} profiles, {size_mb:.1f} MB"
     )
-    print(f"floor  python -c 'import pydantic, yaml'      {t_floor * 1000:8.1f} ms")
-    print(f"show prod, samples (cached)                  {t_small * 1000:8.1f} ms")
-    print(f"show prod, samples, cache off (1 run)        {uncached_small * 1000:8.1f} ms")
-    print(f"show prod, samples, first run (1 run)        {cold_small * 1000:8.1f} ms")
-    print(f"show prod, {args.profiles} profiles (cached)        {t_large * 1000:8.1f} ms")
-    print(f"show prod, {args.profiles} profiles, first run (1 run) {cold_large * 1000:8.1f} ms")
+    rows = [
+        ("floor: python -c 'import pydantic, yaml'", t_floor),
+        ("show prod, samples (cached)", t_small),
+        ("show prod, samples, first run (1 run)", cold_small),
+        ("show prod, samples, cache off (1 run)", uncached_small),
+        ("show prod, big file (cached)", t_large),
+        ("show prod, big file, first run (1 run)", cold_large),
+        ("show prod, big file, cache off (1 run)", uncached_large),
+        ("show prod, big file with an anchor, cache off (1 run)", uncached_whole),
+    ]
+    for label, seconds in rows:
+        print(f"{label:<55} {seconds * 1000:8.1f} ms")
     r1 = t_small / t_floor
     r2 = t_large / t_small2
     print(f"ratio show/floor       {r1:5.2f}x  (target <= 1.3x)  {'ok' if r1 <= 1.3 else 'MISSED'}")
