@@ -272,7 +272,8 @@ class _Resolver:
             layers.append(tag(base, f"extends: {parent}"))
         layers.append(own)
         result = merge(layers)
-        # Keep the child's own "extends", not the one it inherited.
+        # An "extends" written in `defaults` is not followed (it would make every profile of
+        # the file inherit); do not show it either. The child's own always wins the merge.
         if parent is None:
             result.data.pop("extends", None)
         result.origins[()] = own.origins[()]
