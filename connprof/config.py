@@ -227,6 +227,8 @@ class _Resolver:
         for f in self.files:
             if f.default:
                 return f.default
+        if not self.files:
+            raise ProfileNotFound(f"no profile named, and {_nothing_found()}")
         raise ProfileNotFound(
             "no profile named and no default: pass a NAME, set CONNPROF_PROFILE, or add "
             "'default: NAME' to your profile file"
@@ -282,10 +284,7 @@ class _Resolver:
     def _not_found(self, name: str) -> str:
         names = self.all_names()
         if not self.files:
-            return (
-                f"no profile '{name}': no profile file was found (looked for ./connprof.yaml and "
-                f"{os.path.join(user_config_dir(), 'profiles.yaml')}); pass --config PATH"
-            )
+            return f"no profile '{name}': {_nothing_found()}"
         hint = suggest(name, names) or (
             f"; known profiles: {', '.join(sorted(names)[:10])}" if names else ""
         )
@@ -325,6 +324,14 @@ def _validate(
         return None, _at(origin, text, value=not problem.at_key)
     except ValidationError as exc:
         return None, _translate(exc, name, origins)
+
+
+def _nothing_found() -> str:
+    return (
+        "no profile file was found (looked for ./connprof.yaml, "
+        f"{os.path.join(user_config_dir(), 'profiles.yaml')} and profiles.d/*.yaml beside it); "
+        "pass --config PATH or set CONNPROF_CONFIG"
+    )
 
 
 def _fill_derived(merged: Fragment) -> tuple[dict[str, Any], dict[Path, str]]:
@@ -485,7 +492,10 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
     """
     from .models import resolve_driver
 
-    resolver = _Resolver(load_files(discover(config)))
+    paths = discover(config)
+    if not paths:
+        raise ProfileNotFound(_nothing_found())
+    resolver = _Resolver(load_files(paths))
     rows = []
     for name in sorted(resolver.all_names()):
         source = next(f.path for f in resolver.files if name in f)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from connprof import load
 from connprof.errors import ProfileValidationError
@@ -117,4 +120,55 @@ def test_risky_layouts_fall_back_to_the_whole_file(
     path.write_text(text, encoding="utf-8")
     whole, chunked, used = both_ways(path, monkeypatch)
     assert not used
+    assert chunked == whole
+
+
+# -- property: any block-style file reads the same chunked and whole ---------------------------
+
+
+_names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,8}", fullmatch=True)
+_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+    | st.sampled_from(":#-[]{}'\"\n "),
+    max_size=30,
+)
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(), _text)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_names, inner, max_size=3),
+    max_leaves=8,
+)
+_profiles = st.dictionaries(_names, st.dictionaries(_names, _values, max_size=5), max_size=6)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    profiles=_profiles,
+    defaults=st.none() | st.dictionaries(_names, _values, max_size=3),
+    profiles_first=st.booleans(),
+    width=st.sampled_from([20, 80, 1000]),
+    flow=st.sampled_from([False, None]),
+)
+def test_any_dumped_file_reads_the_same_chunked_and_whole(
+    profiles: dict[str, object],
+    defaults: object,
+    profiles_first: bool,
+    width: int,
+    flow: bool | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc: dict[str, object] = {"profiles": profiles}
+    if defaults is not None:
+        doc["defaults"] = defaults
+    doc["version"] = 1
+    if not profiles_first:
+        doc = dict(reversed(list(doc.items())))
+    text = yaml.safe_dump(doc, sort_keys=False, width=width, default_flow_style=flow)
+    path = tmp_path / "gen.yaml"
+    path.write_text(text, encoding="utf-8")
+    whole, chunked, used = both_ways(path, monkeypatch)
+    event("chunked" if used else "read whole")
     assert chunked == whole

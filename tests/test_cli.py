@@ -333,3 +333,16 @@ def test_warm_show_imports_neither_pydantic_nor_keyring(cfg: str, tmp_path, monk
             "--config", cfg, "show", "prod", env={**os.environ, "CONNPROF_NO_CACHE": "1"}
         ).stdout
     )
+
+
+@pytest.mark.parametrize("args", [["list"], ["show"], ["show", "prod"]])
+def test_no_profile_file_at_all_says_where_it_looked(args: list[str]) -> None:
+    # The autouse fixture gives an empty working directory and an empty config dir.
+    done = connprof_cmd(*args, check_rc=1)
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("connprof: error: ")
+    assert "no profile file was found" in lines[0]
+    assert "connprof.yaml" in lines[0]
+    assert "--config" in lines[0]
