@@ -222,11 +222,6 @@ class Auth(_Frozen):
     source: Text | None = None
     properties: dict[str, str | int | bool] | None = None
 
-    def references(self) -> dict[str, str]:
-        return {
-            f: getattr(self, f) for f in ("password", "token", "refresh_token") if getattr(self, f)
-        }
-
 
 def _check_host(value: str, driver: str) -> str:
     text = value.strip()
@@ -417,10 +412,3 @@ class Profile(_Frozen):
     def redacted(self) -> dict[str, Any]:
         """The canonical form as plain data; secret fields hold their references, never values."""
         return self.model_dump(mode="json", exclude_none=True)
-
-    def secret_references(self) -> dict[str, str]:
-        """``{"auth.password": "keyring:", ...}`` for every secret field that is set."""
-        refs = {f"auth.{k}": v for k, v in self.auth.references().items()}
-        if self.tls.client_key_password:
-            refs["tls.client_key_password"] = self.tls.client_key_password
-        return refs
