@@ -346,3 +346,35 @@ def test_no_profile_file_at_all_says_where_it_looked(args: list[str]) -> None:
     assert "no profile file was found" in lines[0]
     assert "connprof.yaml" in lines[0]
     assert "--config" in lines[0]
+
+
+def test_list_flags_tls_settings_it_cannot_read_inside_a_uri_or_dsn(tmp_path: Path) -> None:
+    # Until the uri and dsn parsers fold them into the tls block, the TLS column must not
+    # present "verify full" as the whole story for tlsInsecure=true or /nocertcheck.
+    path = tmp_path / "strings.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            profiles:
+              mongo-insecure:
+                driver: pymongo
+                uri: mongodb://db1.example.com/?tls=true&tlsInsecure=true
+                allow_insecure: true
+              mongo-plain:
+                driver: pymongo
+                uri: mongodb://db1.example.com/?tls=true&replicaSet=rs0
+              exa-nocheck:
+                driver: pyexasol
+                dsn: exa1.example.com/nocertcheck:8563
+                allow_insecure: true
+            """
+        ),
+        encoding="utf-8",
+    )
+    rows = {
+        r["name"]: r
+        for r in json.loads(connprof_cmd("--config", str(path), "list", "--format", "json").stdout)
+    }
+    assert rows["mongo-insecure"]["tls"].endswith("+ settings in the uri")
+    assert rows["exa-nocheck"]["tls"].endswith("+ settings in the dsn")
+    assert rows["mongo-plain"]["tls"] == "on, verify full, min 1.2"
