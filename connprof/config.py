@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigNotFound, ProfileNotFound, ProfileValidationError
-from .load import Fragment, Origin, Path, ProfileFile, read_profile_file, suggest
+from .load import PROFILE_NAME, Fragment, Origin, Path, ProfileFile, read_profile_file, suggest
 from .merge import merge, normalize_fragment, tag
 
 if TYPE_CHECKING:
@@ -153,7 +153,9 @@ def _cache_file(directory: str, key: tuple[Any, ...], name: str | None) -> str:
     import zlib
 
     digest = zlib.crc32(repr(key).encode("utf-8", "surrogatepass"))
-    return os.path.join(directory, f"{name or '_default'}-{digest:08x}.bin")
+    # The name is whatever was typed: only a valid profile name may become part of a path.
+    label = name if name is not None and PROFILE_NAME.match(name) else "_"
+    return os.path.join(directory, f"{label}-{digest:08x}.bin")
 
 
 def _cache_read(path: str, key: tuple[Any, ...]) -> ResolvedProfile | None:

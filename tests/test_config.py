@@ -1084,3 +1084,18 @@ def test_the_cache_holds_references_never_secret_values(tmp_path, monkeypatch, c
     assert b"keyring:vault/app-token" in blob
     assert b"pw-from-env" not in blob
     assert b"pw-from-file" not in blob
+
+
+def test_a_typed_name_never_leads_the_cache_outside_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CONNPROF_CACHE_DIR", str(cache))
+    path = tmp_path / "p.yaml"
+    path.write_text("profiles:\n  p: {driver: pymongo, hosts: [h]}\n", encoding="utf-8")
+    with pytest.raises(connprof.ProfileNotFound):
+        connprof.load_profile("../../escape", config=str(path))
+    connprof.load_profile("p", config=str(path))
+    written = list(tmp_path.rglob("*.bin"))
+    assert written
+    assert all(cache in p.parents for p in written)
