@@ -1086,16 +1086,12 @@ def test_the_cache_holds_references_never_secret_values(tmp_path, monkeypatch, c
     assert b"pw-from-file" not in blob
 
 
+@pytest.mark.parametrize("typed", ["../../escape", "/etc/passwd", "a/../../b", "prod", None])
 def test_a_typed_name_never_leads_the_cache_outside_its_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, typed: str | None
 ) -> None:
+    from connprof.config import _cache_file
+
     cache = tmp_path / "cache"
-    monkeypatch.setenv("CONNPROF_CACHE_DIR", str(cache))
-    path = tmp_path / "p.yaml"
-    path.write_text("profiles:\n  p: {driver: pymongo, hosts: [h]}\n", encoding="utf-8")
-    with pytest.raises(connprof.ProfileNotFound):
-        connprof.load_profile("../../escape", config=str(path))
-    connprof.load_profile("p", config=str(path))
-    written = list(tmp_path.rglob("*.bin"))
-    assert written
-    assert all(cache in p.parents for p in written)
+    path = Path(_cache_file(str(cache), ("key",), typed))
+    assert path.parent == cache
