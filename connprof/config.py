@@ -364,17 +364,19 @@ def _fill_derived(merged: Fragment) -> tuple[dict[str, Any], dict[Path, str]]:
     return data, notes
 
 
-def _uri_wants_tls(uri: str) -> bool:
-    # Only the switch is read here; the full MongoDB option parsing lives with the URI parser.
+def _uri_options(uri: str) -> list[tuple[str, str]]:
+    # Only names and the TLS switch are read here, until the MongoDB URI parser does it all.
     from urllib.parse import parse_qsl
 
+    return parse_qsl(uri.split("?", 1)[1] if "?" in uri else "", keep_blank_values=True)
+
+
+def _uri_wants_tls(uri: str) -> bool:
     # The MongoDB spec turns TLS on for SRV URIs unless told otherwise.
-    default = uri.lower().startswith("mongodb+srv://")
-    query = uri.split("?", 1)[1] if "?" in uri else ""
-    for key, value in parse_qsl(query, keep_blank_values=True):
+    for key, value in _uri_options(uri):
         if key.lower() in ("tls", "ssl"):
             return value.lower() == "true"
-    return default
+    return uri.lower().startswith("mongodb+srv://")
 
 
 def _dotted(path: Sequence[str | int]) -> str:
@@ -522,10 +524,9 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
 def _endpoints(data: dict[str, Any]) -> str:
     if isinstance(data.get("uri"), str):
         # Show scheme, hosts and database only: never the user info or the options.
-        uri: str = data["uri"]
-        scheme, _, rest = uri.partition("://")
-        rest = rest.split("?", 1)[0].rsplit("@", 1)[-1]  # the user info ends at the last @
-        return f"{scheme}://{rest}"
+        from .redact import strip_userinfo
+
+        return strip_userinfo(data["uri"]).split("?", 1)[0]
     if isinstance(data.get("dsn"), str):
         return str(data["dsn"])
     hosts = data.get("hosts")
@@ -547,8 +548,8 @@ def _string_tls_note(data: dict[str, Any]) -> str:
     they exist rather than showing a verification level they may change.
     """
     uri, dsn = data.get("uri"), data.get("dsn")
-    if isinstance(uri, str) and "?" in uri:
-        keys = [p.split("=", 1)[0].lower() for p in uri.split("?", 1)[1].split("&")]
+    if isinstance(uri, str):
+        keys = [key.lower() for key, _ in _uri_options(uri)]
         if any(k.startswith(("tls", "ssl")) and k not in ("tls", "ssl") for k in keys):
             return " + settings in the uri"
     if isinstance(dsn, str) and "/" in dsn:

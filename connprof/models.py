@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .redact import userinfo
 from .secretref import check_secret_ref
 
 __all__ = [
@@ -284,20 +285,6 @@ def _check_host(value: str, driver: str) -> str:
     return text
 
 
-def _userinfo_password(uri: str) -> bool:
-    """True when a connection string carries ``user:password@`` (never return the password).
-
-    The user info ends at the last ``@`` before the options: a password may hold an
-    unescaped ``/`` or ``@`` that a stricter split would miss.
-    """
-    rest = uri.split("://", 1)[1] if "://" in uri else uri
-    before_options = rest.split("?", 1)[0]
-    if "@" not in before_options:
-        return False
-    userinfo = before_options.rsplit("@", 1)[0]
-    return ":" in userinfo
-
-
 class Profile(_Frozen):
     """A merged, validated profile: frozen, secrets as references.
 
@@ -334,7 +321,8 @@ class Profile(_Frozen):
             raise PydanticCustomError(
                 "uri_scheme", "uri must start with mongodb:// or mongodb+srv://"
             )
-        if _userinfo_password(value):
+        info = userinfo(value)
+        if info is not None and ":" in info:
             raise PydanticCustomError(
                 "plaintext_secret",
                 "the uri carries a password; remove it from the uri and reference it in "
