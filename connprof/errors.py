@@ -11,7 +11,9 @@
     ├── SecretError                   (+ RuntimeError)       a reference did not resolve
     │   ├── SecretNotFound            (+ LookupError)        nothing behind the reference
     │   └── SecretBackendUnavailable                         no usable or unlocked keyring
-    └── UnsupportedSetting            (+ ValueError)         a driver cannot express a setting
+    ├── UnsupportedSetting            (+ ValueError)         a driver cannot express a setting
+    ├── TLSFileError                  (+ ValueError)         a CA, cert, key or CRL is unusable
+    └── PluginError                   (+ ImportError)        a driver or secret-source plugin failed
 
 No message built here, nor any ``repr``, carries a secret value: callers pass references,
 field names and positions, never resolved values.
@@ -23,11 +25,13 @@ __all__ = [
     "ConfigNotFound",
     "ConnprofError",
     "DsnError",
+    "PluginError",
     "ProfileNotFound",
     "ProfileValidationError",
     "SecretBackendUnavailable",
     "SecretError",
     "SecretNotFound",
+    "TLSFileError",
     "UnsupportedSetting",
     "UriError",
 ]
@@ -123,4 +127,25 @@ class SecretBackendUnavailable(SecretError):
 
 
 class UnsupportedSetting(ConnprofError, ValueError):
-    """The profile's driver cannot express a setting; nothing is dropped or weakened silently."""
+    """The profile's driver cannot express a setting; nothing is dropped or weakened silently.
+
+    ``driver`` names the driver and ``setting`` the dotted profile key (``tls.client_key``),
+    so lint can point at the line that holds it.
+    """
+
+    def __init__(self, driver: str, setting: str, message: str) -> None:
+        super().__init__(f"driver {driver} cannot express {setting}: {message}")
+        self.driver = driver
+        self.setting = setting
+
+
+class TLSFileError(ConnprofError, ValueError):
+    """A CA bundle, certificate, key or CRL cannot be used (missing, unreadable, wrong password)."""
+
+
+class PluginError(ConnprofError, ImportError):
+    """A plugin (entry point ``connprof.drivers`` or ``connprof.secret_sources``) failed to load.
+
+    A plugin that cannot load is an error, never a log line: the profile that needs it would
+    otherwise fail later with a less honest message.
+    """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -28,6 +28,9 @@ from pydantic_core import PydanticCustomError
 
 from .redact import userinfo
 from .secretref import check_secret_ref
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -400,3 +403,22 @@ class Profile(_Frozen):
     def redacted(self) -> dict[str, Any]:
         """The canonical form as plain data; secret fields hold their references, never values."""
         return self.model_dump(mode="json", exclude_none=True)
+
+    def driver_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments for this profile's driver, secrets resolved.
+
+        Pass them on: ``pymongo.MongoClient(**kw)``, ``cassandra.cluster.Cluster(**kw)``,
+        ``crate.client.connect(**kw)``, ``hazelcast.HazelcastClient(**kw)``,
+        ``pyexasol.connect(**kw)``. Raises ``UnsupportedSetting`` for what the driver cannot
+        express and ``SecretError`` for a reference that does not resolve. The returned dict's
+        repr hides the secret values.
+        """
+        from .drivers import build_kwargs
+
+        return build_kwargs(self)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """An ``ssl.SSLContext`` for this profile's TLS block, for any driver or your own code."""
+        from .drivers import build_ssl_context_for
+
+        return build_ssl_context_for(self)
