@@ -1,0 +1,217 @@
+"""``build_ssl_context``: the one SSLContext factory, checked by real handshakes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tls_certs import KEY_PASSWORD, Certs
+
+from connprof.errors import TLSFileError
+from connprof.models import TLS
+from connprof.tls import build_ssl_context, describe_tls
+
+
+class OneShotTLSServer:
+    """Accepts connections on 127.0.0.1 and completes (or fails) the TLS handshake."""
+
+    def __init__(self, ctx: ssl.SSLContext) -> None:
+        self.ctx = ctx
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                with self.ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.sendall(b"ok")
+            except (ssl.SSLError, OSError) as exc:
+                self.errors.append(exc)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def serve(certs: Certs) -> Iterator[Any]:
+    servers: list[OneShotTLSServer] = []
+
+    def start(**kwargs: bool) -> OneShotTLSServer:
+        server = OneShotTLSServer(certs.server_context(**kwargs))
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def connect(ctx: ssl.SSLContext, port: int, name: str = "localhost") -> bytes:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        ctx.wrap_socket(raw, server_hostname=name) as tls,
+    ):
+        return tls.recv(2)
+
+
+def tls(**kwargs: Any) -> TLS:
+    return TLS.model_validate({k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items()})
+
+
+def test_defaults_are_secure() -> None:
+    ctx = build_ssl_context(tls())
+    assert ctx.verify_mode == ssl.CERT_REQUIRED
+    assert ctx.check_hostname is True
+    assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert ctx.hostname_checks_common_name is False
+
+
+def test_right_ca_completes_the_handshake(certs: Certs, serve: Any) -> None:
+    server = serve()
+    assert connect(build_ssl_context(tls(ca=certs.ca)), server.port) == b"ok"
+
+
+@pytest.mark.parametrize("verify", ["full", "ca"])
+def test_an_unrelated_ca_fails(certs: Certs, serve: Any, verify: str) -> None:
+    server = serve()
+    with pytest.raises(ssl.SSLCertVerificationError):
+        connect(build_ssl_context(tls(ca=certs.other_ca, verify=verify)), server.port)
+
+
+def test_the_system_store_does_not_know_a_private_ca(
+    serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    server = serve()
+    with pytest.raises(ssl.SSLCertVerificationError):
+        connect(build_ssl_context(tls()), server.port)
+
+
+def test_hostname_mismatch_fails_under_full_and_passes_under_ca(certs: Certs, serve: Any) -> None:
+    server = serve(mismatch=True)
+    with pytest.raises(ssl.SSLCertVerificationError, match="match"):
+        connect(build_ssl_context(tls(ca=certs.ca)), server.port)
+    assert connect(build_ssl_context(tls(ca=certs.ca, verify="ca")), server.port) == b"ok"
+
+
+def test_verify_none_accepts_an_unknown_server(certs: Certs, serve: Any) -> None:
+    server = serve(mismatch=True)
+    ctx = build_ssl_context(tls(ca=certs.other_ca, verify="none"))
+    assert ctx.verify_mode == ssl.CERT_NONE
+    assert connect(ctx, server.port) == b"ok"
+
+
+def test_server_name_is_what_gets_checked(certs: Certs, serve: Any) -> None:
+    server = serve(mismatch=True)
+    ctx = build_ssl_context(tls(ca=certs.ca))
+    assert connect(ctx, server.port, name="wrong.example.com") == b"ok"
+
+
+@pytest.mark.parametrize(
+    ("cert", "key", "password"),
+    [
+        ("client_cert", "client_key", None),
+        ("client_combined", None, None),
+        ("client_cert", "client_key_encrypted", KEY_PASSWORD),
+        ("client_combined_encrypted", None, KEY_PASSWORD),
+    ],
+)
+def test_client_certificate_passes_mutual_tls(
+    certs: Certs, serve: Any, cert: str, key: str | None, password: str | None
+) -> None:
+    server = serve(require_client_cert=True)
+    block = tls(
+        ca=certs.ca,
+        client_cert=getattr(certs, cert),
+        **({"client_key": getattr(certs, key)} if key else {}),
+    )
+    assert connect(build_ssl_context(block, key_password=password), server.port) == b"ok"
+
+
+def test_without_a_client_certificate_mutual_tls_fails(certs: Certs, serve: Any) -> None:
+    server = serve(require_client_cert=True)
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        # TLS 1.3 reports the server's refusal on the first read.
+        connect(build_ssl_context(tls(ca=certs.ca)), server.port)
+    server.thread.join(0.5)
+
+
+def test_an_encrypted_key_without_a_password_is_an_error_not_a_prompt(certs: Certs) -> None:
+    block = tls(ca=certs.ca, client_cert=certs.client_cert, client_key=certs.client_key_encrypted)
+    with pytest.raises(TLSFileError, match=r"encrypted.*client_key_password.*secret set"):
+        build_ssl_context(block)
+
+
+def test_a_wrong_key_password_is_named(certs: Certs) -> None:
+    block = tls(ca=certs.ca, client_cert=certs.client_cert, client_key=certs.client_key_encrypted)
+    with pytest.raises(TLSFileError, match="password") as info:
+        build_ssl_context(block, key_password="not-the-password")
+    assert "not-the-password" not in str(info.value)
+
+
+def test_a_key_that_does_not_belong_to_the_certificate(certs: Certs, tmp_path: Path) -> None:
+    import trustme
+
+    other = trustme.CA().issue_cert("client@example.com")
+    stray = tmp_path / "stray.key"
+    other.private_key_pem.write_to_path(str(stray))
+    block = tls(ca=certs.ca, client_cert=certs.client_cert, client_key=stray)
+    with pytest.raises(TLSFileError, match="does not belong"):
+        build_ssl_context(block)
+
+
+@pytest.mark.parametrize("field", ["ca", "crl", "client_cert"])
+def test_a_missing_file_names_the_field_and_the_path(tmp_path: Path, field: str) -> None:
+    missing = tmp_path / "nope.pem"
+    with pytest.raises(TLSFileError, match=rf"tls\.{field}: no file .*nope\.pem"):
+        build_ssl_context(tls(**{field: missing}))
+
+
+def test_a_file_that_is_not_pem(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    with pytest.raises(TLSFileError, match=r"tls\.ca .*PEM"):
+        build_ssl_context(tls(ca=junk))
+
+
+def test_crl_turns_on_leaf_revocation_checks(certs: Certs, tmp_path: Path) -> None:
+    crl = Path(__file__).parent.parent / "sample_profiles" / "certs" / "crl.pem"
+    ctx = build_ssl_context(tls(ca=certs.ca, crl=crl))
+    assert ctx.verify_flags & ssl.VERIFY_CRL_CHECK_LEAF
+
+
+def test_versions_and_ciphers() -> None:
+    ctx = build_ssl_context(tls(min_version="1.3", ciphers="ECDHE+AESGCM"))
+    assert ctx.minimum_version == ssl.TLSVersion.TLSv1_3
+    ctx = build_ssl_context(tls(min_version="1.2", max_version="1.2"))
+    assert ctx.maximum_version == ssl.TLSVersion.TLSv1_2
+    with pytest.raises(TLSFileError, match="ciphers"):
+        build_ssl_context(tls(ciphers="NO-SUCH-CIPHER"))
+
+
+def test_max_version_is_enforced_in_a_handshake(certs: Certs, serve: Any) -> None:
+    server = serve()
+    server.ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    with pytest.raises(ssl.SSLError):
+        connect(build_ssl_context(tls(ca=certs.ca, max_version="1.2")), server.port)
+
+
+def test_describe_reads_no_file_and_shows_references() -> None:
+    block = tls(ca="/nowhere/ca.pem", client_cert="/nowhere/c.pem", verify="ca")
+    shown = describe_tls(block, key_password="keyring:")
+    assert shown["ca"] == "/nowhere/ca.pem"
+    assert shown["client_key_password"] == "keyring:"
+    assert "check_hostname=False" in str(shown["verify"])
