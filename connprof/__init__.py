@@ -26,6 +26,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .api import list_profiles, load_profile
     from .models import TLS, Auth, Profile
+    from .uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigNotFound",
     "ConnprofError",
     "DsnError",
+    "ExasolDSN",
     "PluginError",
     "Profile",
     "ProfileNotFound",
@@ -46,8 +48,10 @@ __all__ = [
     "UnsupportedSetting",
     "UriError",
     "__version__",
+    "format_exasol_dsn",
     "list_profiles",
     "load_profile",
+    "parse_exasol_dsn",
 ]
 
 _LAZY = {
@@ -56,6 +60,9 @@ _LAZY = {
     "Profile": "models",
     "TLS": "models",
     "Auth": "models",
+    "ExasolDSN": "uri.exasol",
+    "format_exasol_dsn": "uri.exasol",
+    "parse_exasol_dsn": "uri.exasol",
 }
 
 

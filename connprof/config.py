@@ -35,7 +35,7 @@ __all__ = [
 
 ConfigArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 BUILTIN = "built-in default"
 # Provenance is kept per key inside these blocks; anything deeper is one value.
 _BLOCKS = {(), ("tls",), ("auth",), ("options",)}
@@ -49,6 +49,10 @@ class ResolvedProfile:
     data: dict[str, Any]  # Profile.redacted(): canonical, secrets as references
     provenance: dict[str, str] = field(default_factory=dict)  # dotted path -> "file:line:col"
     files: tuple[str, ...] = ()  # the files that define it, highest precedence first
+    # The driver arguments as ``show`` prints them (secrets as references, objects described),
+    # or why the driver cannot express the profile. Emitting is pure, so it is cached too.
+    kwargs: dict[str, Any] | None = None
+    kwargs_error: str | None = None
 
 
 # -- discovery --------------------------------------------------------------------------------
@@ -168,15 +172,22 @@ def _cache_read(path: str, key: tuple[Any, ...]) -> ResolvedProfile | None:
         return None
     if stored_key != key:
         return None
-    name, data, provenance, files = payload
-    return ResolvedProfile(name, data, provenance, tuple(files))
+    name, data, provenance, files, kwargs, kwargs_error = payload
+    return ResolvedProfile(name, data, provenance, tuple(files), kwargs, kwargs_error)
 
 
 def _cache_write(path: str, key: tuple[Any, ...], resolved: ResolvedProfile) -> None:
     import marshal
     import tempfile
 
-    payload = (resolved.name, resolved.data, resolved.provenance, list(resolved.files))
+    payload = (
+        resolved.name,
+        resolved.data,
+        resolved.provenance,
+        list(resolved.files),
+        resolved.kwargs,
+        resolved.kwargs_error,
+    )
     try:
         blob = marshal.dumps((key, payload))
         directory = os.path.dirname(path)
@@ -307,7 +318,20 @@ class _Resolver:
         canonical = profile.redacted()
         provenance = _provenance(canonical, merged.origins, notes)
         files = tuple(f.path for f in self.files if name in f)
-        return ResolvedProfile(name, canonical, provenance, files)
+        kwargs, kwargs_error = _describe_kwargs(profile)
+        return ResolvedProfile(name, canonical, provenance, files, kwargs, kwargs_error)
+
+
+def _describe_kwargs(profile: Profile) -> tuple[dict[str, Any] | None, str | None]:
+    from .drivers import describe_kwargs, emit, plain
+    from .errors import PluginError, UnsupportedSetting
+
+    try:
+        return plain(describe_kwargs(emit(profile))), None
+    except (UnsupportedSetting, PluginError) as problem:
+        return None, str(problem)
+    except ModuleNotFoundError:  # TEMPORARY-LEAD: until every driver module exists
+        return None, None
 
 
 def _validate(

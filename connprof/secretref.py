@@ -1,8 +1,8 @@
 """The secret-reference syntax: ``keyring:``, ``keyring:SERVICE/USER``, ``env:NAME``, ``file:PATH``.
 
 Parsing only: turning a reference into a value is the job of the secret sources. A value that
-is not a reference is treated as a plaintext secret and refused, and no message here ever
-repeats it.
+is not a reference (nor of a kind a plugin adds through ``connprof.secret_sources``) is
+treated as a plaintext secret and refused, and no message here ever repeats it.
 """
 
 from __future__ import annotations
@@ -32,10 +32,22 @@ class SecretRef:
         return f"{self.kind}:{self.target}"
 
 
+def _plugin_kind(kind: str) -> bool:
+    """Whether an installed package adds ``kind`` through ``connprof.secret_sources``.
+
+    Asked only for a kind that is not built in, so the usual references cost nothing.
+    """
+    if not kind.isidentifier():
+        return False
+    from importlib.metadata import entry_points
+
+    return any(ep.name == kind for ep in entry_points(group="connprof.secret_sources"))
+
+
 def parse_secret_ref(text: str) -> SecretRef:
     """Parse a reference or raise ``PydanticCustomError`` without echoing ``text``."""
     kind, colon, target = text.partition(":")
-    if not colon or kind not in KINDS:
+    if not colon or (kind not in KINDS and not _plugin_kind(kind)):
         raise PydanticCustomError(
             "plaintext_secret",
             "a secret field holds a reference, not the secret: store the value with "

@@ -20,6 +20,7 @@ PUBLIC = [
     "ConfigNotFound",
     "ConnprofError",
     "DsnError",
+    "ExasolDSN",
     "PluginError",
     "Profile",
     "ProfileNotFound",
@@ -31,8 +32,10 @@ PUBLIC = [
     "UnsupportedSetting",
     "UriError",
     "__version__",
+    "format_exasol_dsn",
     "list_profiles",
     "load_profile",
+    "parse_exasol_dsn",
 ]
 
 # The builtins each error must also be, as the contract (format section 6) names them.

@@ -147,7 +147,9 @@ def test_show_without_a_name_uses_the_default(cfg: str, monkeypatch) -> None:
 
 def test_show_json(cfg: str) -> None:
     done = connprof_cmd("--config", cfg, "show", "events", "--format", "json")
-    data = json.loads(done.stdout)
+    doc = json.loads(done.stdout)
+    assert set(doc) == {"profile", "kwargs"}
+    data = doc["profile"]
     assert data == connprof.load_profile("events", config=cfg).redacted()
     assert data["auth"] == {"user": "app", "password": "env:CASS_PASS"}
     assert data["port"] == 9042
@@ -173,7 +175,7 @@ def test_show_explain_text(cfg: str) -> None:
 def test_show_explain_json(cfg: str) -> None:
     done = connprof_cmd("--config", cfg, "show", "prod", "--explain", "--format", "json")
     doc = json.loads(done.stdout)
-    assert set(doc) == {"profile", "provenance"}
+    assert set(doc) == {"profile", "kwargs", "provenance"}
     loaded = connprof.load_profile("prod", config=cfg)
     assert doc["profile"] == loaded.redacted()
     assert doc["provenance"] == loaded.provenance
