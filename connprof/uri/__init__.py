@@ -1,0 +1,1 @@
+"""Connection-string parsers: MongoDB URIs and Exasol DSNs, text to frozen values."""
