@@ -307,7 +307,7 @@ class _Resolver:
         if name is None:
             name = self.default_name()
         merged = self.merged(name)
-        data, notes = _fill_derived(merged)
+        data, notes = _fill_derived(merged, name)
 
         profile, error = _validate({**data, "name": name}, merged.origins)
         if error is not None:
@@ -330,8 +330,6 @@ def _describe_kwargs(profile: Profile) -> tuple[dict[str, Any] | None, str | Non
         return plain(describe_kwargs(emit(profile))), None
     except (UnsupportedSetting, PluginError) as problem:
         return None, str(problem)
-    except ModuleNotFoundError:  # TEMPORARY-LEAD: until every driver module exists
-        return None, None
 
 
 def _validate(
@@ -360,20 +358,20 @@ def _nothing_found() -> str:
     )
 
 
-def _fill_derived(merged: Fragment) -> tuple[dict[str, Any], dict[Path, str]]:
-    """Values the profile leaves to connprof: TLS on/off by driver or uri, the default port."""
+def _fill_derived(merged: Fragment, name: str) -> tuple[dict[str, Any], dict[Path, str]]:
+    """Values the profile leaves to connprof: what its uri or dsn says, TLS on/off, the port."""
     from .models import DEFAULT_PORTS, DRIVER_TLS_DEFAULT, resolve_driver
 
     data = dict(merged.data)
     notes: dict[Path, str] = {}
     driver = resolve_driver(data.get("driver"))
+    _merge_string_fields(data, merged.origins, notes, name, driver)
     tls = data.get("tls")
     if tls is None or (isinstance(tls, dict) and "enabled" not in tls):
         tls = dict(tls or {})
-        uri = data.get("uri")
         hosts = data.get("hosts")
-        if isinstance(uri, str) and uri:
-            tls["enabled"] = _uri_wants_tls(uri)
+        if isinstance(data.get("uri"), str) and data["uri"]:
+            tls["enabled"] = False  # the uri turns TLS on when it says so (merged above)
             notes[("tls", "enabled")] = "the uri"
         elif isinstance(hosts, list) and any(str(h).lower().startswith("https://") for h in hosts):
             tls["enabled"] = True
@@ -388,19 +386,70 @@ def _fill_derived(merged: Fragment) -> tuple[dict[str, Any], dict[Path, str]]:
     return data, notes
 
 
-def _uri_options(uri: str) -> list[tuple[str, str]]:
-    # Only names and the TLS switch are read here, until the MongoDB URI parser does it all.
-    from urllib.parse import parse_qsl
-
-    return parse_qsl(uri.split("?", 1)[1] if "?" in uri else "", keep_blank_values=True)
+#: Fields a uri or dsn may name that hold file paths, relative to the file that holds the string.
+_PATH_KEYS = ("ca", "client_cert", "client_key", "crl")
 
 
-def _uri_wants_tls(uri: str) -> bool:
-    # The MongoDB spec turns TLS on for SRV URIs unless told otherwise.
-    for key, value in _uri_options(uri):
-        if key.lower() in ("tls", "ssl"):
-            return value.lower() == "true"
-    return uri.lower().startswith("mongodb+srv://")
+def _merge_string_fields(
+    data: dict[str, Any],
+    origins: dict[Path, Origin],
+    notes: dict[Path, str],
+    name: str,
+    driver: Any,
+) -> None:
+    """Merge what a ``uri`` (pymongo) or ``dsn`` (pyexasol) says under the profile's own YAML.
+
+    The YAML wins key by key (lint warns where the two disagree), so a team file can pin
+    ``tls.ca`` while the uri comes from elsewhere. Parse errors point at the string.
+    """
+    from .errors import DsnError, UnsupportedSetting, UriError
+
+    uri, dsn = data.get("uri"), data.get("dsn")
+    if driver == "pymongo" and isinstance(uri, str) and "://" in uri:
+        field, label = ("uri",), "the uri"
+        from .uri.mongodb import mongodb_profile_fields, parse_mongodb_uri
+
+        parse: Any = lambda: mongodb_profile_fields(parse_mongodb_uri(uri))  # noqa: E731
+    elif driver == "pyexasol" and isinstance(dsn, str):
+        field, label = ("dsn",), "the dsn"
+        from .uri.exasol import exasol_profile_fields, parse_exasol_dsn
+
+        # The dsn stays the endpoint: its ports are its own, not a profile-wide `port`.
+        parse = lambda: {  # noqa: E731
+            k: v for k, v in exasol_profile_fields(parse_exasol_dsn(dsn)).items() if k != "port"
+        }
+    else:
+        return
+    at = _origin_for(origins, field)
+    try:
+        fields: dict[str, Any] = parse()
+    except (UriError, DsnError, UnsupportedSetting) as problem:
+        message = str(problem).replace("secret set PROFILE", f"secret set {name}")
+        raise _at(at, f"profile '{name}': {field[0]}: {message}", value=True) from None
+    base = os.path.dirname(at.file) if at.file and not at.file.startswith("<") else None
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            own = data.get(key)
+            block = dict(own) if isinstance(own, dict) else {}
+            if key == "tls" and own is False:
+                continue  # `tls: false` in YAML wins; validation reports leftovers
+            for sub, subvalue in value.items():
+                if sub in block:
+                    continue
+                is_path = key == "tls" and sub in _PATH_KEYS and isinstance(subvalue, str)
+                block[sub] = _string_path(subvalue, base) if is_path else subvalue
+                notes[(key, sub)] = label
+            data[key] = block
+        elif key not in data:
+            data[key] = value
+            notes[(key,)] = label
+
+
+def _string_path(path: str, base: str | None) -> str:
+    path = os.path.expanduser(path)
+    if base is None or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(base, path))
 
 
 def _dotted(path: Sequence[str | int]) -> str:
@@ -527,21 +576,28 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
     rows = []
     for name in sorted(resolver.all_names()):
         source = next(f.path for f in resolver.files if name in f)
+        problem = None
         try:
-            data, _ = _fill_derived(resolver.merged(name))
+            merged = resolver.merged(name)
         except (ProfileValidationError, ProfileNotFound) as exc:
             rows.append({"name": name, "driver": "?", "endpoints": "", "tls": "",
                          "source": source, "problem": str(exc)})  # fmt: skip
             continue
-        rows.append(
-            {
-                "name": name,
-                "driver": str(resolve_driver(data.get("driver")) or "?"),
-                "endpoints": _endpoints(data),
-                "tls": _tls_summary(data.get("tls")) + _string_tls_note(data),
-                "source": source,
-            }
-        )
+        try:
+            data, _ = _fill_derived(merged, name)
+        except ProfileValidationError as exc:
+            # A uri or dsn that does not parse: list what the YAML says, and the problem.
+            data, problem = dict(merged.data), str(exc)
+        row = {
+            "name": name,
+            "driver": str(resolve_driver(data.get("driver")) or "?"),
+            "endpoints": _endpoints(data),
+            "tls": "?" if problem else _tls_summary(data.get("tls")),
+            "source": source,
+        }
+        if problem:
+            row["problem"] = problem
+        rows.append(row)
     return rows
 
 
@@ -562,22 +618,6 @@ def _endpoints(data: dict[str, Any]) -> str:
             else f"{h}:{port}"
             for h in map(str, hosts)
         )
-    return ""
-
-
-def _string_tls_note(data: dict[str, Any]) -> str:
-    """Flag TLS settings written inside a uri or dsn, which this summary does not read yet.
-
-    The uri and dsn parsers will fold them into the tls block; until then the summary says
-    they exist rather than showing a verification level they may change.
-    """
-    uri, dsn = data.get("uri"), data.get("dsn")
-    if isinstance(uri, str):
-        keys = [key.lower() for key, _ in _uri_options(uri)]
-        if any(k.startswith(("tls", "ssl")) and k not in ("tls", "ssl") for k in keys):
-            return " + settings in the uri"
-    if isinstance(dsn, str) and "/" in dsn:
-        return " + settings in the dsn"
     return ""
 
 

@@ -125,6 +125,22 @@ def resolve_driver(value: Any) -> Any:
     return value
 
 
+def _known_driver(value: str) -> str:
+    """A built-in driver, or one a package registers in the ``connprof.drivers`` entry points."""
+    if value in DRIVERS:
+        return value
+    from importlib.metadata import entry_points
+
+    # Only names are read here; a plugin is imported when its arguments are emitted.
+    if value and any(ep.name == value for ep in entry_points(group="connprof.drivers")):
+        return value
+    raise PydanticCustomError(
+        "literal_error",
+        "Input should be 'pymongo', 'cassandra', 'crate', 'hazelcast' or 'pyexasol' "
+        "(or a driver a plugin registers under the connprof.drivers entry points)",
+    )
+
+
 def _resolve_version(value: Any) -> Any:
     # `min_version: 1.2` unquoted is a YAML float; `1.0` and `TLSv1.2` are common spellings too.
     if isinstance(value, float | int) and not isinstance(value, bool):
@@ -298,10 +314,7 @@ class Profile(_Frozen):
     model_config = _STRICT
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    driver: Annotated[
-        Literal["pymongo", "cassandra", "crate", "hazelcast", "pyexasol"],
-        BeforeValidator(resolve_driver),
-    ]
+    driver: Annotated[str, BeforeValidator(resolve_driver), AfterValidator(_known_driver)]
     description: str | None = None
     tags: tuple[str, ...] = ()
     extends: str | None = None

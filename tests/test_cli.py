@@ -131,12 +131,46 @@ def test_show_yaml_has_a_header_and_references(cfg: str) -> None:
     done = connprof_cmd("--config", cfg, "show", "prod")
     header, _, body = done.stdout.partition("\n")
     assert header == f"# profile prod from {cfg}"
-    data = yaml.safe_load(body)
+    data, kwargs = yaml.safe_load_all(body)
     assert data == connprof.load_profile("prod", config=cfg).redacted()
     assert data["auth"]["password"] == "keyring:"
     assert data["tls"]["client_key_password"] == "env:MONGO_KEY_PASS"
     assert data["tls"]["ca"] == str(Path(cfg).parent / "certs" / "ca.pem")
+    # The second document: what MongoClient gets, secrets still as references.
+    assert "# driver arguments: pymongo.MongoClient(**kw)" in body
+    assert kwargs["password"] == "keyring:"
+    assert kwargs["tlsCertificateKeyFilePassword"] == "env:MONGO_KEY_PASS"
+    assert kwargs["username"] == "app"
+    assert kwargs["replicaSet"] == "rs0"
     assert_no_secret(done.stdout + done.stderr)
+
+
+def test_show_kwargs_and_reveal(cfg: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    done = connprof_cmd("--config", cfg, "show", "events", "--format", "kwargs")
+    kwargs = json.loads(done.stdout)
+    assert kwargs["contact_points"] == ["10.0.0.1", "10.0.0.2"]
+    assert "PlainTextAuthProvider" in kwargs["auth_provider"]
+    assert "env:CASS_PASS" in kwargs["auth_provider"]
+    assert_no_secret(done.stdout + done.stderr)
+    revealed = connprof_cmd("--config", cfg, "show", "events", "--format", "kwargs", "--reveal")
+    assert SECRET_VALUES[1] in json.loads(revealed.stdout)["auth_provider"]
+    assert "--reveal" in revealed.stderr
+    assert SECRET_VALUES[1] not in revealed.stderr
+
+
+def test_show_a_profile_its_driver_cannot_express(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "profiles:\n  hz:\n    driver: hazelcast\n    hosts: [h]\n"
+        "    tls: {verify: none}\n    allow_insecure: true\n"
+    )
+    done = connprof_cmd("--config", str(path), "show", "hz", check_rc=1)
+    assert "name: hz" in done.stdout  # the profile is still shown
+    assert "driver arguments: none" in done.stdout
+    [line] = done.stderr.splitlines()
+    assert line.startswith("connprof: error: driver hazelcast cannot express tls.verify")
+    done = connprof_cmd("--config", str(path), "show", "hz", "--format", "kwargs", check_rc=1)
+    assert done.stdout == ""
 
 
 def test_show_without_a_name_uses_the_default(cfg: str, monkeypatch) -> None:
@@ -256,7 +290,7 @@ def test_config_before_or_after_the_subcommand(cfg: str, tmp_path: Path, where: 
     overlay.write_text(OVERLAY)
     configs = ["--config", str(overlay), "--config", cfg]
     args = [*configs, "show", "prod"] if where == "before" else ["show", "prod", *configs]
-    data = yaml.safe_load(connprof_cmd(*args).stdout.partition("\n")[2])
+    data = next(yaml.safe_load_all(connprof_cmd(*args).stdout.partition("\n")[2]))
     assert data["description"] == "from the overlay"
     assert data["driver"] == "pymongo"
 
@@ -267,7 +301,7 @@ def test_config_on_both_sides_of_the_subcommand_uses_every_file(cfg: str, tmp_pa
     # The user names two files; neither may be dropped silently.
     done = connprof_cmd("--config", str(overlay), "show", "prod", "--config", cfg, check_rc=None)
     assert done.returncode == 0, done.stderr
-    data = yaml.safe_load(done.stdout.partition("\n")[2])
+    data = next(yaml.safe_load_all(done.stdout.partition("\n")[2]))
     assert data["description"] == "from the overlay"
     assert data["driver"] == "pymongo"
 
@@ -350,9 +384,8 @@ def test_no_profile_file_at_all_says_where_it_looked(args: list[str]) -> None:
     assert "--config" in lines[0]
 
 
-def test_list_flags_tls_settings_it_cannot_read_inside_a_uri_or_dsn(tmp_path: Path) -> None:
-    # Until the uri and dsn parsers fold them into the tls block, the TLS column must not
-    # present "verify full" as the whole story for tlsInsecure=true or /nocertcheck.
+def test_list_reads_tls_settings_inside_a_uri_or_dsn(tmp_path: Path) -> None:
+    # The TLS column must not present "verify full" for tlsInsecure=true or /nocertcheck.
     path = tmp_path / "strings.yaml"
     path.write_text(
         textwrap.dedent(
@@ -377,6 +410,6 @@ def test_list_flags_tls_settings_it_cannot_read_inside_a_uri_or_dsn(tmp_path: Pa
         r["name"]: r
         for r in json.loads(connprof_cmd("--config", str(path), "list", "--format", "json").stdout)
     }
-    assert rows["mongo-insecure"]["tls"].endswith("+ settings in the uri")
-    assert rows["exa-nocheck"]["tls"].endswith("+ settings in the dsn")
+    assert rows["mongo-insecure"]["tls"] == "on, verify none, min 1.2"
+    assert rows["exa-nocheck"]["tls"] == "on, nocertcheck, min 1.2"
     assert rows["mongo-plain"]["tls"] == "on, verify full, min 1.2"
