@@ -1,0 +1,267 @@
+"""Secret references into values: the resolve step between merge and emit.
+
+``resolve_secret`` reads one reference; ``SecretResolver`` reads each reference of one profile
+at most once; ``store_secret``/``delete_secret`` write where a reference points (the keyring
+only); ``check_secrets`` reports, without values, whether a profile's references resolve.
+
+Sources are looked up by the reference's kind (the text before the colon): first the literal
+``SOURCES`` registry, then the entry-point group ``connprof.secret_sources``, whose entries
+name a source object or a class to call without arguments. A plugin that fails to load is an
+error, never a skipped line in a log. Built-in kinds cannot be replaced by a plugin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import SecretError
+from ..secretref import KINDS, SECRET_FIELDS
+from .env import EnvSource
+from .file import FileSource
+from .keyring_source import KeyringSource, entry
+from .source import SecretSource, WritableSecretSource, leaf, where
+
+if TYPE_CHECKING:
+    from ..models import Profile
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SOURCES",
+    "SecretCheck",
+    "SecretResolver",
+    "SecretSource",
+    "WritableSecretSource",
+    "check_secrets",
+    "delete_secret",
+    "ensure_writable",
+    "profile_references",
+    "resolve_field_name",
+    "resolve_secret",
+    "store_secret",
+]
+
+ENTRY_POINT_GROUP = "connprof.secret_sources"
+
+#: The built-in sources by kind. A new source is one module and one line here.
+SOURCES: dict[str, SecretSource] = {
+    "env": EnvSource(),
+    "file": FileSource(),
+    "keyring": KeyringSource(),
+}
+
+_BY_LEAF = {leaf(f): f for f in SECRET_FIELDS}
+
+
+def resolve_field_name(name: str) -> str:
+    """``password`` or ``auth.password`` → ``auth.password``; unknown names are a ``ValueError``."""
+    if name in SECRET_FIELDS:
+        return name
+    if name in _BY_LEAF:
+        return _BY_LEAF[name]
+    raise ValueError(
+        f"'{name}' is not a secret field; use one of {', '.join(_BY_LEAF)} "
+        f"(or {', '.join(SECRET_FIELDS)})"
+    )
+
+
+def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
+    """``(kind, target, where)``; a text that is not a reference is never repeated."""
+    kind, colon, target = reference.partition(":")
+    if not colon or not kind.isidentifier():
+        raise SecretError(
+            f"profile '{profile}': {field}: the value is not a secret reference (keyring:, "
+            "env:NAME, file:PATH); store the secret with "
+            f'`connprof secret set {profile} {leaf(field)}` and write "keyring:" instead'
+        )
+    if kind in KINDS:
+        from pydantic_core import PydanticCustomError
+
+        from ..secretref import parse_secret_ref
+
+        try:
+            parse_secret_ref(reference)
+        except PydanticCustomError as exc:
+            raise SecretError(f"{where(profile, field, kind + ':...')}: {exc.message()}") from None
+    return kind, target, where(profile, field, reference)
+
+
+def _plugin(kind: str, at: str) -> SecretSource:
+    from importlib.metadata import entry_points
+
+    found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == kind]
+    if not found:
+        raise SecretError(
+            f"{at}: no secret source handles '{kind}:' references (built in: "
+            f"{', '.join(SOURCES)}); install the package that provides it, or use one of those"
+        )
+    if len(found) > 1:
+        values = ", ".join(ep.value for ep in found)
+        raise SecretError(
+            f"{at}: several installed packages provide the '{kind}' secret source ({values}); "
+            "uninstall all but one"
+        )
+    ep = found[0]
+    try:
+        obj = ep.load()
+        source = obj() if isinstance(obj, type) else obj
+    except Exception as exc:
+        raise SecretError(
+            f"{at}: the '{kind}' secret source plugin ({ep.value}) failed to load "
+            f"({type(exc).__name__}: {exc}); reinstall or uninstall the package that provides it"
+        ) from exc
+    if not isinstance(source, SecretSource):
+        raise SecretError(
+            f"{at}: the '{kind}' secret source plugin ({ep.value}) has no "
+            "get(target, *, profile, field) method; report it to its authors"
+        )
+    return source
+
+
+def _source(kind: str, at: str) -> SecretSource:
+    return SOURCES.get(kind) or _plugin(kind, at)
+
+
+def resolve_secret(reference: str, *, profile: str, field: str) -> str:
+    """The value ``reference`` points at, for ``field`` of ``profile``; raises ``SecretError``."""
+    field = resolve_field_name(field)
+    kind, target, at = _parse(reference, profile, field)
+    source = _source(kind, at)
+    try:
+        value = source.get(target, profile=profile, field=field)
+    except SecretError:
+        raise
+    except Exception as exc:
+        # A plugin's own exception: named, not trusted to be free of the value.
+        raise SecretError(
+            f"{at}: the '{kind}' secret source failed ({type(exc).__name__}); check its setup"
+        ) from None
+    if not isinstance(value, str) or not value:
+        raise SecretError(f"{at}: the '{kind}' secret source returned no text; check its setup")
+    return value
+
+
+class SecretResolver:
+    """Resolves one profile's references, each at most once; create one per use.
+
+    Values live only as long as the resolver, and its ``repr`` shows how many, never which.
+    """
+
+    __slots__ = ("_profile", "_values")
+
+    def __init__(self, profile: str) -> None:
+        self._profile = profile
+        self._values: dict[tuple[str, str], str] = {}
+
+    @property
+    def profile(self) -> str:
+        return self._profile
+
+    def get(self, reference: str, field: str) -> str:
+        """The value of ``reference`` for ``field``; a second ask for it is not resolved again."""
+        field = resolve_field_name(field)
+        # An empty target (`keyring:`) is a shorthand whose entry depends on the field.
+        key = (reference, field if reference.endswith(":") else "")
+        if key not in self._values:
+            self._values[key] = resolve_secret(reference, profile=self._profile, field=field)
+        return self._values[key]
+
+    def __repr__(self) -> str:
+        return f"SecretResolver(profile={self._profile!r}, resolved={len(self._values)})"
+
+
+def ensure_writable(reference: str, *, profile: str, field: str) -> None:
+    """Raise ``SecretError`` (saying what to do instead) unless connprof can store there."""
+    field = resolve_field_name(field)
+    kind, target, at = _parse(reference, profile, field)
+    source = _source(kind, at)
+    if isinstance(source, WritableSecretSource):
+        source.ready(target, profile=profile, field=field)
+        return
+    if kind == "env":
+        fix = (
+            f"connprof cannot set environment variables; export {target}=... (or add it to "
+            "your CI's secrets) instead"
+        )
+    elif kind == "file":
+        fix = (
+            f"connprof does not write secret files; write it yourself: (umask 077; cat > {target})"
+        )
+    else:
+        fix = f"the '{kind}' source is read-only; store the secret with the tool that manages it"
+    raise SecretError(f"{at}: {fix}")
+
+
+def _writable(reference: str, profile: str, field: str) -> tuple[WritableSecretSource, str]:
+    ensure_writable(reference, profile=profile, field=field)
+    kind, target, at = _parse(reference, profile, field)
+    source = _source(kind, at)
+    assert isinstance(source, WritableSecretSource)
+    return source, target
+
+
+def store_secret(reference: str, *, profile: str, field: str, value: str) -> None:
+    """Store ``value`` where ``reference`` points (keyring references only)."""
+    field = resolve_field_name(field)
+    source, target = _writable(reference, profile, field)
+    if not value:
+        raise SecretError(
+            f"{where(profile, field, reference)}: the secret is empty; nothing was stored"
+        )
+    source.set(target, profile=profile, field=field, value=value)
+
+
+def delete_secret(reference: str, *, profile: str, field: str) -> None:
+    """Remove the entry ``reference`` points at (keyring references only)."""
+    field = resolve_field_name(field)
+    source, target = _writable(reference, profile, field)
+    source.delete(target, profile=profile, field=field)
+
+
+@dataclass(frozen=True)
+class SecretCheck:
+    """Whether one reference resolves: never the value, only where it was looked for."""
+
+    profile: str
+    field: str
+    reference: str
+    ok: bool
+    message: str
+
+
+def profile_references(profile: Profile) -> list[tuple[str, str]]:
+    """``(field, reference)`` for each secret field the profile sets, in a fixed order."""
+    found = []
+    for dotted in SECRET_FIELDS:
+        block, key = dotted.split(".")
+        reference = getattr(getattr(profile, block), key)
+        if reference is not None:
+            found.append((dotted, str(reference)))
+    return found
+
+
+def _found(reference: str, profile: str, field: str) -> str:
+    kind, _, target = reference.partition(":")
+    if kind == "keyring":
+        service, username = entry(target, profile=profile, field=field)
+        return f"keyring entry found (service {service}, user {username})"
+    if kind == "env":
+        return f"{target} is set"
+    if kind == "file":
+        return f"{target} is readable"
+    return "resolves"
+
+
+def check_secrets(profile: Profile) -> list[SecretCheck]:
+    """Resolve each of the profile's references and report the outcome, dropping the values."""
+    resolver = SecretResolver(profile.name)
+    checks = []
+    for field, reference in profile_references(profile):
+        try:
+            resolver.get(reference, field)
+        except SecretError as exc:
+            checks.append(SecretCheck(profile.name, field, reference, False, str(exc)))
+        else:
+            message = _found(reference, profile.name, field)
+            checks.append(SecretCheck(profile.name, field, reference, True, message))
+    return checks

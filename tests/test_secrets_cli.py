@@ -1,0 +1,198 @@
+"""``connprof secret set|rm|check`` end to end through ``connprof.cli.main``."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring_service as ks
+import pytest
+
+from connprof.cli import main
+
+
+class Stdin(io.StringIO):
+    """A piped stdin: not a terminal, and it remembers whether anyone read it."""
+
+    def isatty(self) -> bool:
+        return False
+
+
+def piped(monkeypatch: pytest.MonkeyPatch, text: str) -> Stdin:
+    stdin = Stdin(text)
+    monkeypatch.setattr("sys.stdin", stdin)
+    return stdin
+
+
+def config(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "connprof.yaml"
+    path.write_text("profiles:\n" + body)
+    return str(path)
+
+
+ENV_AND_FILE = """\
+  app:
+    driver: pymongo
+    hosts: [db.example.com]
+    auth: {user: app, password: env:APP_PW, token: "file:app.token"}
+  plain:
+    driver: crate
+    hosts: [crate.example.com]
+"""
+
+
+@pytest.fixture
+def env_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    token = tmp_path / "app.token"
+    token.write_text("token-value-123\n")
+    token.chmod(0o600)
+    monkeypatch.setenv("APP_PW", "password-value-456")
+    return config(tmp_path, ENV_AND_FILE)
+
+
+def test_check_prints_ok_per_reference_and_no_value(
+    env_and_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", env_and_file, "secret", "check", "app"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert [line.split()[:4] for line in lines] == [
+        ["OK", "app", "auth.password", "env:APP_PW"],
+        ["OK", "app", "auth.token", f"file:{Path(env_and_file).parent / 'app.token'}"],
+    ]
+    assert "password-value-456" not in out
+    assert "token-value-123" not in out
+
+
+def test_check_of_all_profiles_fails_on_any_failure(
+    env_and_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APP_PW")
+    assert main(["--config", env_and_file, "secret", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  app    auth.password  env:APP_PW" in out
+    assert "export APP_PW=..." in out
+    assert "OK    app    auth.token" in out
+    assert "--    plain" in out and "no secret references" in out
+
+
+def test_check_reports_a_profile_that_does_not_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = config(tmp_path, "  broken:\n    driver: pymongo\n    extends: nowhere\n")
+    assert main(["--config", path, "secret", "check"]) == 1
+    assert "FAIL  broken" in capsys.readouterr().out
+
+
+def test_set_refuses_an_env_reference_before_reading_a_value(
+    env_and_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = piped(monkeypatch, "new-value\n")
+    assert main(["--config", env_and_file, "secret", "set", "app", "password"]) == 1
+    err = capsys.readouterr().err
+    assert "export APP_PW=..." in err
+    assert stdin.tell() == 0  # nobody was asked for a value that could not be stored
+
+
+def test_set_refuses_a_file_reference_with_what_to_do(
+    env_and_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    piped(monkeypatch, "new-value\n")
+    assert main(["--config", env_and_file, "secret", "set", "app", "auth.token"]) == 1
+    assert "umask 077; cat >" in capsys.readouterr().err
+    assert Path(env_and_file).with_name("app.token").read_text() == "token-value-123\n"
+
+
+def test_set_without_a_keyring_says_so_before_reading_a_value(
+    env_and_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = piped(monkeypatch, "new-value\n")
+    assert main(["--config", env_and_file, "secret", "set", "plain", "password"]) == 1
+    err = capsys.readouterr().err
+    assert "no keyring is available here" in err
+    assert "env:NAME or file:PATH" in err
+    assert stdin.tell() == 0
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["secret", "set", "app", "pasword"],
+        ["secret", "set", "app", "password", "the-secret-as-an-argument"],
+        ["secret", "rm", "app"],
+        ["secret"],
+    ],
+)
+def test_usage_errors(
+    env_and_file: str, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    assert main(["--config", env_and_file, *argv]) == 2
+    assert "the-secret-as-an-argument" not in capsys.readouterr().err
+
+
+# -- with the real keyring ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def keyring_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    ks.use_secret_service(monkeypatch)
+    name = ks.unique_profile()
+    path = config(
+        tmp_path,
+        f"  {name}:\n    driver: pymongo\n    hosts: [db.example.com]\n"
+        '    auth: {user: app, token: "keyring:"}\n',
+    )
+    yield name, path
+    for leaf in ("password", "token"):
+        ks.clear("connprof", f"{name}/{leaf}")
+
+
+@pytest.mark.keyring
+def test_set_check_rm_round_trip(
+    keyring_profile: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name, path = keyring_profile
+    piped(monkeypatch, "tok en\n\n")
+    assert main(["--config", path, "secret", "set", name, "token"]) == 0
+    # Exactly one trailing newline is stripped.
+    assert ks.lookup("connprof", f"{name}/token") == "tok en\n"
+    out = capsys.readouterr().out
+    assert f"stored auth.token of profile '{name}' in the keyring (service connprof" in out
+    assert main(["--config", path, "secret", "check", name]) == 0
+    assert capsys.readouterr().out.startswith("OK")
+    assert main(["--config", path, "secret", "rm", name, "auth.token"]) == 0
+    assert ks.lookup("connprof", f"{name}/token") is None
+    capsys.readouterr()
+    assert main(["--config", path, "secret", "check", name]) == 1
+    assert f"connprof secret set {name} token" in capsys.readouterr().out
+
+
+@pytest.mark.keyring
+def test_set_of_a_field_without_reference_uses_the_shorthand_and_says_what_to_add(
+    keyring_profile: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name, path = keyring_profile
+    piped(monkeypatch, "pw\n")
+    assert main(["--config", path, "secret", "set", name, "password"]) == 0
+    assert ks.lookup("connprof", f"{name}/password") == "pw"
+    err = capsys.readouterr().err
+    assert f"profile '{name}' has no auth.password reference yet" in err
+    assert f'add password: "keyring:" under auth: in {path}' in err
+
+
+@pytest.mark.keyring
+def test_set_refuses_an_empty_value(
+    keyring_profile: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name, path = keyring_profile
+    piped(monkeypatch, "\n")
+    assert main(["--config", path, "secret", "set", name, "token"]) == 1
+    assert "no value was given (empty input); nothing was stored" in capsys.readouterr().err
+    assert ks.lookup("connprof", f"{name}/token") is None
