@@ -147,10 +147,23 @@ def _cache_key(name: str | None, paths: list[str]) -> tuple[Any, ...] | None:
             os.getcwd(), tuple(stats))  # fmt: skip
 
 
-def _version() -> str:
+def _version() -> tuple[Any, ...]:
+    """The code's identity: the version, and for an editable install the sources' mtimes.
+
+    A cached profile holds emitted driver arguments; a changed driver module must not be
+    answered from a cache the old code wrote.
+    """
     from . import __version__
 
-    return __version__
+    root = os.path.dirname(os.path.abspath(__file__))
+    stamps: list[int] = []
+    for folder in (root, os.path.join(root, "drivers"), os.path.join(root, "uri")):
+        try:
+            with os.scandir(folder) as entries:
+                stamps.extend(e.stat().st_mtime_ns for e in entries if e.name.endswith(".py"))
+        except OSError:
+            continue
+    return (__version__, max(stamps, default=0), len(stamps))
 
 
 def _cache_file(directory: str, key: tuple[Any, ...], name: str | None) -> str:
@@ -426,7 +439,7 @@ def _merge_string_fields(
     except (UriError, DsnError, UnsupportedSetting) as problem:
         message = str(problem).replace("secret set PROFILE", f"secret set {name}")
         raise _at(at, f"profile '{name}': {field[0]}: {message}", value=True) from None
-    base = os.path.dirname(at.file) if at.file and not at.file.startswith("<") else None
+    base = os.path.dirname(os.path.abspath(at.file)) if at.file else None
     for key, value in fields.items():
         if isinstance(value, dict):
             own = data.get(key)

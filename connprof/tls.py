@@ -15,7 +15,7 @@ from .errors import TLSFileError
 if TYPE_CHECKING:
     from .models import TLS
 
-__all__ = ["TLS_VERSIONS", "build_ssl_context", "describe_tls"]
+__all__ = ["TLS_VERSIONS", "build_ssl_context", "check_unencrypted_key", "describe_tls"]
 
 TLS_VERSIONS = {
     "1.0": ssl.TLSVersion.TLSv1,
@@ -123,6 +123,20 @@ def _load_chain(ctx: ssl.SSLContext, cert: str, key: str | None, key_password: s
         else:
             reason = f"OpenSSL cannot load the certificate and key ({exc.reason or 'bad PEM'})"
         raise TLSFileError(f"{field}: {reason}; check the files and the password") from None
+
+
+def check_unencrypted_key(path: str, field: str) -> None:
+    """Refuse an encrypted private key for a driver that would prompt for its password."""
+    _readable(field, path)
+    with open(path, "rb") as stream:
+        pem = stream.read()
+    # PKCS#8 says "BEGIN ENCRYPTED PRIVATE KEY"; traditional PEM says "Proc-Type: 4,ENCRYPTED".
+    if b"ENCRYPTED" in pem:
+        raise TLSFileError(
+            f"{field}: the private key is encrypted and the profile gives no password; add "
+            'tls.client_key_password: "keyring:" and run `connprof secret set PROFILE '
+            "client_key_password`"
+        )
 
 
 def describe_tls(tls: TLS, *, key_password: str | None = None) -> dict[str, object]:

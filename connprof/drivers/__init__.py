@@ -26,6 +26,7 @@ __all__ = [
     "Construct",
     "Driver",
     "DriverKwargs",
+    "KeyFile",
     "SSLContextSpec",
     "Secret",
     "build_kwargs",
@@ -101,6 +102,18 @@ class Construct:
     @property
     def name(self) -> str:
         return self.target.rpartition(":")[2]
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """A client key (or combined PEM) path for a driver that loads it itself, without a password.
+
+    Checked when arguments are built: an encrypted key is a ``TLSFileError`` there, instead of
+    OpenSSL's pass-phrase prompt on the terminal (or a hang in a service). Shows as the path.
+    """
+
+    path: str
+    field: str  # tls.client_key or tls.client_cert
 
 
 # -- the registry ------------------------------------------------------------------------------
@@ -205,7 +218,12 @@ def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
     return build_ssl_context(profile.tls, key_password=password)
 
 
-def _build_object(value: SSLContextSpec | Construct, get: Callable[[Secret], Any]) -> Any:
+def _build_object(value: SSLContextSpec | Construct | KeyFile, get: Callable[[Secret], Any]) -> Any:
+    if isinstance(value, KeyFile):
+        from ..tls import check_unencrypted_key
+
+        check_unencrypted_key(value.path, value.field)
+        return value.path
     if isinstance(value, SSLContextSpec):
         from ..tls import build_ssl_context
 
@@ -224,7 +242,9 @@ def describe_kwargs(emitted: Mapping[str, Any], *, reveal: Resolve | None = None
     def get(s: Secret) -> str:
         return s.reference if reveal is None else reveal(s)
 
-    def describe(value: SSLContextSpec | Construct, get: Callable[[Secret], Any]) -> Any:
+    def describe(value: SSLContextSpec | Construct | KeyFile, get: Callable[[Secret], Any]) -> Any:
+        if isinstance(value, KeyFile):
+            return value.path
         if isinstance(value, SSLContextSpec):
             password = None if value.key_password is None else get(value.key_password)
             return {"SSLContext": describe_tls(value.tls, key_password=password)}
@@ -246,7 +266,7 @@ def _walk(
 ) -> Any:
     if isinstance(value, Secret):
         return get(value)
-    if isinstance(value, SSLContextSpec | Construct):
+    if isinstance(value, SSLContextSpec | Construct | KeyFile):
         return obj(value, get)
     if isinstance(value, dict):
         return {k: _walk(v, get, obj) for k, v in value.items()}

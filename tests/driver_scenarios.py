@@ -1,0 +1,102 @@
+"""Run a driver's scenario rows (tests/data/scenarios/DRIVER.yaml): profile in, arguments out."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from connprof import ConnprofError, Profile, UnsupportedSetting, load_profile
+from connprof.drivers import describe_kwargs, emit, plain
+
+SCENARIOS = Path(__file__).parent / "data" / "scenarios"
+SAMPLE_CERTS = Path(__file__).parent.parent / "sample_profiles" / "certs"
+
+
+def load_rows(driver: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = yaml.safe_load((SCENARIOS / f"{driver}.yaml").read_text())["rows"]
+    ids = [row["id"] for row in rows]
+    assert len(ids) == len(set(ids)), "scenario ids must be unique"
+    return rows
+
+
+def row_params(rows: list[dict[str, Any]], *keys: str) -> list[Any]:
+    """``pytest.param`` per row that has one of ``keys``, skipping rows whose needs are unmet."""
+    out = []
+    for row in rows:
+        if keys and not any(k in row for k in keys):
+            continue
+        marks = []
+        if row.get("needs") == "uri" and importlib.util.find_spec("connprof.uri.mongodb") is None:
+            marks.append(pytest.mark.skip(reason="connprof.uri.mongodb (the uri parser) not there"))
+        out.append(pytest.param(row, id=row["id"], marks=marks))
+    return out
+
+
+def write_profile(row: dict[str, Any], folder: Path) -> Path:
+    """The row's profile as a file in ``folder``, beside ``certs/`` (the sample certificates)."""
+    certs = folder / "certs"
+    if not certs.exists():
+        certs.symlink_to(SAMPLE_CERTS, target_is_directory=True)
+    path = folder / "profiles.yaml"
+    path.write_text(yaml.safe_dump({"profiles": {profile_name(row): row["profile"]}}))
+    return path
+
+
+def profile_name(row: dict[str, Any]) -> str:
+    return row["id"].lower()
+
+
+def skip_unless_uri_is_folded(folder: Path) -> None:
+    """Skip when loading does not yet read a uri's options into the profile's fields."""
+    probe = folder / "probe.yaml"
+    uri = "mongodb://h.example.com/?tlsCAFile=/probe/ca.pem"
+    probe.write_text(yaml.safe_dump({"profiles": {"probe": {"driver": "pymongo", "uri": uri}}}))
+    if load_profile("probe", config=str(probe)).tls.ca != "/probe/ca.pem":
+        pytest.skip("loading does not fold the uri's options into tls/auth/options yet")
+
+
+def load_row(row: dict[str, Any], folder: Path, monkeypatch: pytest.MonkeyPatch) -> Profile:
+    if row.get("needs") == "uri":
+        skip_unless_uri_is_folded(folder)
+    for name, value in (row.get("env") or {}).items():
+        monkeypatch.setenv(name, value)
+    return load_profile(profile_name(row), config=str(write_profile(row, folder)))
+
+
+def expand(value: Any, folder: Path) -> Any:
+    """``{dir}`` in expected values → the folder of the profile file."""
+    if isinstance(value, str):
+        return value.replace("{dir}", str(folder))
+    if isinstance(value, dict):
+        return {k: expand(v, folder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand(v, folder) for v in value]
+    return value
+
+
+def check_row(
+    driver: str, row: dict[str, Any], folder: Path, mp: pytest.MonkeyPatch
+) -> tuple[Any, Any]:
+    """Check a refusal or loading error here; for ``emits``, return (emitted, expected).
+
+    The caller compares the pair, so pytest shows the difference.
+    """
+    if "load_error" in row:
+        with pytest.raises(ConnprofError) as caught:
+            load_row(row, folder, mp)
+        assert row["load_error"] in str(caught.value), str(caught.value)
+        return None, None
+    profile = load_row(row, folder, mp)
+    if "refuses" in row:
+        with pytest.raises(UnsupportedSetting) as refused:
+            emit(profile)
+        got = (refused.value.driver, refused.value.setting)
+        assert got == (driver, row["refuses"]["setting"]), got
+        assert row["refuses"]["says"] in str(refused.value), str(refused.value)
+        return None, None
+    # Compared as `connprof show --format kwargs` prints them: secrets as references.
+    return plain(describe_kwargs(emit(profile))), expand(row["emits"], folder)
