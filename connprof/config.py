@@ -378,7 +378,7 @@ def _fill_derived(merged: Fragment, name: str) -> tuple[dict[str, Any], dict[Pat
     data = dict(merged.data)
     notes: dict[Path, str] = {}
     driver = resolve_driver(data.get("driver"))
-    _merge_string_fields(data, merged.origins, notes, name, driver)
+    _merge_string_fields(data, merged.origins, name, driver)
     tls = data.get("tls")
     if tls is None or (isinstance(tls, dict) and "enabled" not in tls):
         tls = dict(tls or {})
@@ -406,7 +406,6 @@ _PATH_KEYS = ("ca", "client_cert", "client_key", "crl")
 def _merge_string_fields(
     data: dict[str, Any],
     origins: dict[Path, Origin],
-    notes: dict[Path, str],
     name: str,
     driver: Any,
 ) -> None:
@@ -451,11 +450,12 @@ def _merge_string_fields(
                     continue
                 is_path = key == "tls" and sub in _PATH_KEYS and isinstance(subvalue, str)
                 block[sub] = _string_path(subvalue, base) if is_path else subvalue
-                notes[(key, sub)] = label
+                # Errors and provenance point at the string: "file:4:5 (the uri)".
+                origins[(key, sub)] = at.tagged(label)
             data[key] = block
         elif key not in data:
             data[key] = value
-            notes[(key,)] = label
+            origins[(key,)] = at.tagged(label)
 
 
 def _string_path(path: str, base: str | None) -> str:

@@ -475,10 +475,10 @@ def test_own_value_in_a_lower_file_beats_defaults_of_a_higher_file(tmp_path, no_
 @pytest.mark.parametrize(
     ("fields", "enabled", "source"),
     [
-        ("uri: mongodb://db.example.com/?tls=true", True, "the uri"),
-        ("uri: mongodb://db.example.com/?ssl=true", True, "the uri"),
-        ("uri: mongodb+srv://cluster.example.com/", True, "the uri"),
-        ("uri: mongodb+srv://cluster.example.com/?tls=false", False, "the uri"),
+        ("uri: mongodb://db.example.com/?tls=true", True, "{cfg}:4:5 (the uri)"),
+        ("uri: mongodb://db.example.com/?ssl=true", True, "{cfg}:4:5 (the uri)"),
+        ("uri: mongodb+srv://cluster.example.com/", True, "{cfg}:4:5 (the uri)"),
+        ("uri: mongodb+srv://cluster.example.com/?tls=false", False, "{cfg}:4:5 (the uri)"),
         ("uri: mongodb://db.example.com/", False, "the uri"),
         ("hosts: [db.example.com]", False, "built-in default for pymongo"),
     ],
@@ -487,7 +487,7 @@ def test_tls_follows_the_uri_when_not_written(tmp_path, no_cache, fields, enable
     cfg = write(tmp_path / "p.yaml", f"profiles:\n  p:\n    driver: pymongo\n    {fields}\n")
     p = connprof.load_profile("p", config=cfg)
     assert p.tls.enabled is enabled
-    assert p.provenance["tls.enabled"] == source
+    assert p.provenance["tls.enabled"] == source.format(cfg=cfg)
 
 
 def test_tls_driver_default_and_shorthands(tmp_path, no_cache) -> None:
