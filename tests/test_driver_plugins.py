@@ -17,8 +17,8 @@ FAKEDB = """\
 
     def emit(profile):
         from connprof.drivers import secret
-        host = profile.hosts[0]
-        return {"address": f"{host}:{profile.port or 1234}", "secret": secret(profile, "auth.password")}
+        address = f"{profile.hosts[0]}:{profile.port or 1234}"
+        return {"address": address, "secret": secret(profile, "auth.password")}
 """
 
 
