@@ -1095,3 +1095,38 @@ def test_a_typed_name_never_leads_the_cache_outside_its_folder(
     cache = tmp_path / "cache"
     path = Path(_cache_file(str(cache), ("key",), typed))
     assert path.parent == cache
+
+
+def test_the_yaml_wins_over_the_uri_key_by_key(tmp_path, no_cache) -> None:
+    cfg = write(
+        tmp_path / "p.yaml",
+        """
+        profiles:
+          p:
+            driver: pymongo
+            uri: mongodb://app@db.example.com/orders?tlsCAFile=certs/uri-ca.pem&replicaSet=rs0&w=1
+            database: reports
+            options: {w: majority}
+            tls: {ca: certs/yaml-ca.pem}
+        """,
+    )
+    p = connprof.load_profile("p", config=cfg)
+    folder = Path(cfg).parent
+    assert p.tls.ca == str(folder / "certs" / "yaml-ca.pem")  # the YAML's
+    assert p.database == "reports"
+    assert p.options == {"replicaSet": "rs0", "w": "majority"}  # merged, YAML wins per key
+    assert p.auth.user == "app"  # only the uri says it
+    assert p.provenance["auth.user"] == f"{cfg}:4:5 (the uri)"
+    assert p.provenance["tls.ca"] == f"{cfg}:7:11"
+
+
+def test_relative_paths_in_a_uri_are_relative_to_its_file(tmp_path, no_cache) -> None:
+    cfg = write(
+        tmp_path / "team" / "p.yaml",
+        "profiles:\n  p:\n    driver: pymongo\n"
+        "    uri: mongodb://db.example.com/?tlsCAFile=certs/ca.pem&tlsCRLFile=~/crl.pem\n",
+    )
+    p = connprof.load_profile("p", config=os.path.relpath(cfg))
+    assert p.tls.ca == str(tmp_path / "team" / "certs" / "ca.pem")
+    assert p.tls.crl == os.path.expanduser("~/crl.pem")
+    assert p.tls.enabled is True  # a TLS file option turns TLS on, as pymongo decides
