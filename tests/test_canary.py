@@ -368,3 +368,125 @@ def test_show_does_not_import_keyring(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert "LOADED []" in done.stderr, done.stderr
+
+
+DRIVER_PROFILES = """\
+profiles:
+  mongo:
+    driver: pymongo
+    hosts: [db.example.com]
+    auth: {user: app, password: "env:CANARY_PASSWORD"}
+    tls: {client_cert: /nowhere/client.pem, client_key_password: "env:CANARY_CLIENT_KEY_PASSWORD"}
+  cass:
+    driver: cassandra
+    hosts: [10.0.0.1]
+    auth: {user: app, password: "env:CANARY_PASSWORD"}
+  crate:
+    driver: crate
+    hosts: [crate.example.com]
+    auth: {user: app, password: "env:CANARY_PASSWORD"}
+  hz-creds:
+    driver: hazelcast
+    hosts: [hz.example.com]
+    auth: {user: app, password: "env:CANARY_PASSWORD"}
+    tls: {client_cert: /nowhere/c.pem, client_key: /nowhere/c.key,
+          client_key_password: "env:CANARY_CLIENT_KEY_PASSWORD"}
+  hz-token:
+    driver: hazelcast
+    hosts: [hz.example.com]
+    auth: {token: "env:CANARY_TOKEN"}
+  exa:
+    driver: pyexasol
+    dsn: exa.example.com
+    auth: {user: app, password: "env:CANARY_PASSWORD"}
+    tls: {client_cert: /nowhere/c.pem, client_key: /nowhere/c.key,
+          client_key_password: "env:CANARY_CLIENT_KEY_PASSWORD"}
+  exa-refresh:
+    driver: pyexasol
+    dsn: exa.example.com
+    auth: {user: app, refresh_token: "env:CANARY_REFRESH_TOKEN"}
+  exa-token:
+    driver: pyexasol
+    dsn: exa.example.com
+    auth: {user: app, token: "env:CANARY_TOKEN"}
+"""
+
+
+def _values(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _values(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _values(v)
+    else:
+        yield value
+
+
+@pytest.mark.parametrize(
+    ("name", "leaves"),
+    [
+        ("mongo", ("password", "client_key_password")),
+        ("cass", ("password",)),
+        ("crate", ("password",)),
+        ("hz-creds", ("password", "client_key_password")),
+        ("hz-token", ("token",)),
+        ("exa", ("password", "client_key_password")),
+        ("exa-refresh", ("refresh_token",)),
+        ("exa-token", ("token",)),
+    ],
+)
+def test_every_driver_carries_the_canary_only_in_its_values(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    leaves: tuple[str, ...],
+) -> None:
+    plant_env(monkeypatch, tmp_path, name)
+    config = tmp_path / "drivers.yaml"
+    config.write_text(DRIVER_PROFILES)
+    kwargs = connprof.load_profile(name, config=str(config)).driver_kwargs()
+    assert_clean(repr(kwargs), f"repr(driver_kwargs()) of {name}")
+    assert_clean(str(kwargs), f"str(driver_kwargs()) of {name}")
+    # The values reach the driver: as strings, or inside the objects connprof builds.
+    reached = [v for v in _values(kwargs) if isinstance(v, str)] + vars_deep(kwargs)
+    for leaf in leaves:
+        assert canary(leaf) in reached, f"{leaf} did not reach the driver"
+    code, out, err = run_cli(
+        ["--config", str(config), "show", name, "--format", "kwargs"], "", monkeypatch, capsys
+    )
+    assert code == 0, err
+    assert_clean(out + err, f"show --format kwargs of {name}")
+
+
+def vars_deep(kwargs: dict[str, Any]) -> list[Any]:
+    """Attribute values of the objects built for the driver (auth and token providers)."""
+    seen = []
+    for v in _values(kwargs):
+        for attr in getattr(v, "__dict__", {}).values():
+            # hazelcast keeps its token as bytes
+            seen.append(attr.decode() if isinstance(attr, bytes) else attr)
+    return seen
+
+
+def test_a_key_password_that_fails_does_not_leak(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    certs: Any,
+) -> None:
+    plant_env(monkeypatch, tmp_path, "cass")
+    config = tmp_path / "tlsfail.yaml"
+    config.write_text(
+        "profiles:\n  cass:\n    driver: cassandra\n    hosts: [10.0.0.1]\n"
+        f"    tls: {{client_cert: {certs.client_cert}, client_key: {certs.client_key_encrypted},"
+        ' client_key_password: "env:CANARY_CLIENT_KEY_PASSWORD"}\n'
+    )
+    profile = connprof.load_profile("cass", config=str(config))
+    with pytest.raises(ConnprofError) as failed:
+        profile.driver_kwargs()
+    assert "password" in str(failed.value)
+    assert_clean(str(failed.value) + repr(failed.value), "the wrong-key-password error")
+    with pytest.raises(ConnprofError) as failed:
+        profile.ssl_context()
+    assert_clean(str(failed.value), "ssl_context()'s error")
