@@ -11,7 +11,6 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -283,6 +282,8 @@ def _write_new_file(folder: str, target: str, text: str, *, replace: bool) -> No
     Without ``replace`` the rename is a hard link, which fails if ``target`` appeared meanwhile.
     """
     os.makedirs(folder, exist_ok=True)
+    import tempfile
+
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".import-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
