@@ -19,7 +19,12 @@ import keyring_service as ks
 import pytest
 
 from connprof import load_profile
-from connprof.errors import SecretBackendUnavailable, SecretError, SecretNotFound
+from connprof.errors import (
+    PluginError,
+    SecretBackendUnavailable,
+    SecretError,
+    SecretNotFound,
+)
 from connprof.secrets import (
     SecretResolver,
     check_secrets,
@@ -437,7 +442,7 @@ def test_a_plugin_that_fails_to_load_is_an_error(
         tmp_path, monkeypatch, "raise ImportError('hvac is missing')\n",
         "connprof_vault_test:VaultSource",
     )  # fmt: skip
-    with pytest.raises(SecretError) as caught:
+    with pytest.raises(PluginError) as caught:
         resolve_secret("vault:db/prod", profile="prod", field="password")
     message = str(caught.value)
     assert "failed to load" in message
@@ -449,7 +454,7 @@ def test_a_plugin_without_get_is_an_error(tmp_path: Path, monkeypatch: pytest.Mo
     install_plugin(
         tmp_path, monkeypatch, "class VaultSource: pass\n", "connprof_vault_test:VaultSource"
     )
-    with pytest.raises(SecretError, match=r"has no get\(target"):
+    with pytest.raises(PluginError, match=r"has no get\(target"):
         resolve_secret("vault:db/prod", profile="prod", field="password")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import SecretError
+from ..errors import PluginError, SecretError
 from ..secretref import KINDS, SECRET_FIELDS
 from .env import EnvSource
 from .file import FileSource
@@ -106,12 +106,12 @@ def _plugin(kind: str, at: str) -> SecretSource:
         obj = ep.load()
         source = obj() if isinstance(obj, type) else obj
     except Exception as exc:
-        raise SecretError(
+        raise PluginError(
             f"{at}: the '{kind}' secret source plugin ({ep.value}) failed to load "
             f"({type(exc).__name__}: {exc}); reinstall or uninstall the package that provides it"
         ) from exc
     if not isinstance(source, SecretSource):
-        raise SecretError(
+        raise PluginError(
             f"{at}: the '{kind}' secret source plugin ({ep.value}) has no "
             "get(target, *, profile, field) method; report it to its authors"
         )
