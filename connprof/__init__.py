@@ -25,8 +25,10 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .api import list_profiles, load_profile
+    from .lint import lint_paths
     from .models import TLS, Auth, Profile
     from .uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
+    from .uri.mongodb import MongoURI, format_mongodb_uri, parse_mongodb_uri
 
 __version__ = "0.1.0"
 
@@ -37,6 +39,7 @@ __all__ = [
     "ConnprofError",
     "DsnError",
     "ExasolDSN",
+    "MongoURI",
     "PluginError",
     "Profile",
     "ProfileNotFound",
@@ -49,20 +52,27 @@ __all__ = [
     "UriError",
     "__version__",
     "format_exasol_dsn",
+    "format_mongodb_uri",
+    "lint_paths",
     "list_profiles",
     "load_profile",
     "parse_exasol_dsn",
+    "parse_mongodb_uri",
 ]
 
 _LAZY = {
     "load_profile": "api",
     "list_profiles": "api",
+    "lint_paths": "lint",
     "Profile": "models",
     "TLS": "models",
     "Auth": "models",
     "ExasolDSN": "uri.exasol",
     "format_exasol_dsn": "uri.exasol",
     "parse_exasol_dsn": "uri.exasol",
+    "MongoURI": "uri.mongodb",
+    "format_mongodb_uri": "uri.mongodb",
+    "parse_mongodb_uri": "uri.mongodb",
 }
 
 

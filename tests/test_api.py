@@ -21,6 +21,7 @@ PUBLIC = [
     "ConnprofError",
     "DsnError",
     "ExasolDSN",
+    "MongoURI",
     "PluginError",
     "Profile",
     "ProfileNotFound",
@@ -33,9 +34,12 @@ PUBLIC = [
     "UriError",
     "__version__",
     "format_exasol_dsn",
+    "format_mongodb_uri",
+    "lint_paths",
     "list_profiles",
     "load_profile",
     "parse_exasol_dsn",
+    "parse_mongodb_uri",
 ]
 
 # The builtins each error must also be, as the contract (format section 6) names them.

@@ -18,7 +18,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import list_cmd, parse_cmd, schema_cmd, secret_cmd, show
+    from . import lint_cmd, list_cmd, parse_cmd, schema_cmd, secret_cmd, show
 
     def config_option(parser: argparse.ArgumentParser, dest: str) -> None:
         parser.add_argument(
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (list_cmd, show, schema_cmd, secret_cmd, parse_cmd):
+    for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd):
         module.add_parser(sub, common)
     return parser
 

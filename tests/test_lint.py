@@ -1,0 +1,592 @@
+"""`connprof lint`: output formats, exit codes, discovery, the samples, isolation, big files.
+
+The rules themselves are tested by their examples (test_lint_examples.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connprof.cli import main
+from connprof.lint import engine, lint_paths
+from connprof.lint.fastyaml import parse_plain
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_profiles"
+
+BAD = textwrap.dedent(
+    """\
+    profiles:
+      zeta:
+        driver: cassandra
+        hosts: [cass1.example.com]
+      alpha:
+        driver: pymongo
+        hosts: [db1.example.com]
+        auth: {user: app, password: hunter2}
+        tls: {verfiy: full}
+    """
+)
+WARN_ONLY = textwrap.dedent(
+    """\
+    profiles:
+      events:
+        driver: cassandra
+        hosts: [cass1.example.com]
+    """
+)
+CLEAN = textwrap.dedent(
+    """\
+    profiles:
+      orders:
+        driver: pymongo
+        hosts: [db1.example.com]
+        auth: {user: app, password: "keyring:"}
+        tls: true
+    """
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- output and exit codes ---------------------------------------------------------------------
+
+
+def test_text_lines_sorted_by_file_and_line(capsys: pytest.CaptureFixture[str]) -> None:
+    write(Path("b.yaml"), BAD)
+    write(Path("a.yaml"), WARN_ONLY)
+    code, out, err = run(capsys, "lint", "b.yaml", "a.yaml")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines == [
+        "a.yaml:4:12: CP013 warning TLS is off for cass1.example.com, which is not loopback: "
+        "credentials and data cross the network in clear; turn TLS on (tls: true, or a tls block)",
+        "b.yaml:4:12: CP013 warning TLS is off for cass1.example.com, which is not loopback: "
+        "credentials and data cross the network in clear; turn TLS on (tls: true, or a tls block)",
+        "b.yaml:8:33: CP002 error auth.password holds a plaintext secret; store it with "
+        '`connprof secret set alpha password` and write "keyring:" here (or env:NAME, file:PATH)',
+        "b.yaml:9:11: CP001 error profile 'alpha': unknown key 'verfiy' in tls; did you mean "
+        "'verify'? (allowed: enabled, verify, ca, client_cert, client_key, client_key_password, "
+        "crl, fingerprint, min_version, max_version, ciphers, server_name, ocsp)",
+    ]
+    assert "hunter2" not in out + err
+    assert err == "connprof lint: 2 errors, 2 warnings in 2 files\n"
+
+
+def test_json_is_a_list_of_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    write(Path("b.yaml"), BAD)
+    code, out, _ = run(capsys, "lint", "--format", "json", "b.yaml")
+    assert code == 1
+    found = json.loads(out)
+    assert [(d["code"], d["line"]) for d in found] == [("CP013", 4), ("CP002", 8), ("CP001", 9)]
+    assert set(found[0]) == {"path", "line", "column", "code", "severity", "message"}
+    assert found[1]["severity"] == "error" and found[1]["path"] == "b.yaml"
+    assert "hunter2" not in out
+
+
+def test_github_annotations(capsys: pytest.CaptureFixture[str]) -> None:
+    write(Path("b.yaml"), BAD)
+    code, out, _ = run(capsys, "lint", "--format", "github", "b.yaml")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("::warning file=b.yaml,line=4,col=12,title=CP013::CP013 TLS is off")
+    assert lines[1].startswith("::error file=b.yaml,line=8,col=33,title=CP002::CP002 auth.password")
+    assert len(lines) == 3
+    assert "hunter2" not in out
+
+
+def test_github_escapes_what_would_end_the_command() -> None:
+    from connprof.lint import Diagnostic
+    from connprof.lint.report import format_github
+
+    d = Diagnostic("a,b:c.yaml", 1, 2, "CP001", "error", "50% done\nnext")
+    assert format_github([d]) == (
+        "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=CP001::CP001 50%25 done%0Anext\n"
+    )
+
+
+def test_warnings_pass_unless_strict(capsys: pytest.CaptureFixture[str]) -> None:
+    write(Path("w.yaml"), WARN_ONLY)
+    assert run(capsys, "lint", "w.yaml")[0] == 0
+    assert run(capsys, "lint", "--strict", "w.yaml")[0] == 1
+
+
+def test_clean_file_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    write(Path("c.yaml"), CLEAN)
+    assert run(capsys, "lint", "c.yaml") == (0, "", "")
+    assert run(capsys, "lint", "--format", "json", "c.yaml") == (0, "[]\n", "")
+
+
+def test_usage_error_is_2(capsys: pytest.CaptureFixture[str]) -> None:
+    write(Path("c.yaml"), CLEAN)
+    assert run(capsys, "lint", "--format", "xml", "c.yaml")[0] == 2
+
+
+def test_missing_path_is_one_line_and_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "lint", "nope.yaml")
+    assert code == 1
+    assert out == ""
+    assert err == "connprof: error: nope.yaml: no such file; name a profile file or a folder\n"
+
+
+def test_a_folder_lints_its_yaml_files(capsys: pytest.CaptureFixture[str]) -> None:
+    write(Path("dir/one.yaml"), BAD)
+    write(Path("dir/sub/two.yml"), WARN_ONLY)
+    write(Path("dir/notes.txt"), "password: hunter2\n")
+    code, out, _ = run(capsys, "lint", "dir")
+    assert code == 1
+    assert {line.split(":")[0] for line in out.splitlines()} == {
+        os.path.join("dir", "one.yaml"),
+        os.path.join("dir", "sub", "two.yml"),
+    }
+
+
+def test_a_file_that_does_not_load_does_not_stop_the_others(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write(Path("broken.yaml"), "profiles:\n  a: [\n")
+    write(Path("b.yaml"), BAD)
+    code, out, _ = run(capsys, "lint", "broken.yaml", "b.yaml")
+    assert code == 1
+    codes = [(line.split(":")[0], line.split()[1]) for line in out.splitlines()]
+    assert ("broken.yaml", "CP001") in codes
+    assert ("b.yaml", "CP002") in codes
+
+
+# -- discovery and layers ------------------------------------------------------------------------
+
+
+def test_without_paths_the_discovered_files_are_linted_as_layers(
+    capsys: pytest.CaptureFixture[str], isolated: object
+) -> None:
+    write(Path("connprof.yaml"), "profiles:\n  orders:\n    driver: pymongo\n"
+          "    hosts: [db1.example.com]\n    tls: true\n")  # fmt: skip
+    user = Path(os.environ["XDG_CONFIG_HOME"]) / "connprof"
+    # A personal overlay: on its own not a whole profile, as a layer fine but for its password.
+    write(user / "profiles.d" / "me.yaml", "profiles:\n  orders:\n    auth:\n      user: me\n"
+          "      password: hunter2\n")  # fmt: skip
+    code, out, _ = run(capsys, "lint")
+    assert code == 1
+    assert out.splitlines() == [
+        f"{user / 'profiles.d' / 'me.yaml'}:5:17: CP002 error auth.password holds a plaintext "
+        'secret; store it with `connprof secret set orders password` and write "keyring:" '
+        "here (or env:NAME, file:PATH)"
+    ]
+
+
+def test_config_option_names_the_layers(capsys: pytest.CaptureFixture[str]) -> None:
+    layered = SAMPLES / "layered"
+    code, out, _ = run(
+        capsys,
+        "--config", str(layered / "personal.yaml"), "--config", str(layered / "team.yaml"),
+        "lint",
+    )  # fmt: skip
+    assert (code, out) == (0, "")
+
+
+def test_no_profile_file_at_all(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "lint")
+    assert (code, out) == (1, "")
+    assert "no profile file was found" in err
+
+
+def test_an_overlay_file_alone_is_checked_for_what_it_writes() -> None:
+    write(Path("me.yaml"), "profiles:\n  orders:\n    auth: {user: me, pasword: x}\n")
+    found = lint_paths(["me.yaml"])
+    assert [(d.code, d.line) for d in found] == [("CP001", 3)]
+    assert "did you mean 'password'?" in found[0].message
+
+
+# -- the samples -------------------------------------------------------------------------------
+
+
+def test_sample_profiles_lint_clean_but_for_one_deliberate_warning() -> None:
+    found = lint_paths([SAMPLES])
+    # crate.yaml's C4 keeps a CA while verification is off, to show that lint says so.
+    assert [(Path(d.path).name, d.code, d.severity) for d in found] == [
+        ("crate.yaml", "CP021", "warning")
+    ]
+
+
+# -- isolation: no keyring, no socket, no secret ------------------------------------------------
+
+PROBE = """
+import socket, sys
+
+def refuse(*args, **kwargs):
+    raise AssertionError("lint opened a socket")
+
+class NoSocket(socket.socket):  # a class, so that ssl can still subclass it
+    def __init__(self, *args, **kwargs):
+        refuse()
+
+socket.socket = NoSocket
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+socket.gethostbyname = refuse
+
+from connprof.cli import main
+code = main(["lint", "--check-files", *sys.argv[1:]])
+loaded = sorted(m for m in sys.modules if m.split(".")[0] == "keyring"
+                or m.startswith("connprof.secrets"))
+print("LOADED", loaded, "EXIT", code)
+"""
+
+
+def test_lint_imports_no_keyring_resolves_nothing_and_opens_no_socket(tmp_path: Path) -> None:
+    secret_file = write(tmp_path / "pw.txt", "file-secret-4d1f\n")
+    secret_file.chmod(0o600)
+    profiles = write(
+        tmp_path / "p.yaml",
+        textwrap.dedent(
+            f"""\
+            profiles:
+              a:
+                driver: pymongo
+                hosts: [db1.example.com]
+                tls: true
+                auth: {{user: app, password: "keyring:"}}
+              b:
+                driver: cassandra
+                hosts: [db2.example.com]
+                tls: true
+                auth: {{user: app, password: env:LINT_PROBE_SECRET}}
+              c:
+                driver: cassandra
+                hosts: [db3.example.com]
+                tls: true
+                auth: {{user: app, password: "file:{secret_file}"}}
+            """
+        ),
+    )
+    env = {**os.environ, "LINT_PROBE_SECRET": "env-secret-93ab"}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(profiles), str(SAMPLES)],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert "LOADED [] EXIT" in done.stdout, done.stdout + done.stderr
+    assert "socket" not in done.stderr
+    for secret in ("env-secret-93ab", "file-secret-4d1f"):
+        assert secret not in done.stdout + done.stderr
+
+
+# -- big files: the plain-data first pass --------------------------------------------------------
+
+
+def big_file(path: Path, count: int) -> Path:
+    rows = ["defaults:", '  tls: {min_version: "1.2"}', "profiles:"]
+    for i in range(count):
+        password = "hunter2" if i % 97 == 13 else '"keyring:"'
+        rows += [
+            f"  svc{i:04d}:",
+            "    driver: pymongo",
+            f"    description: Generated profile number {i} # a comment",
+            f'    hosts: ["db{i}.example.com:27017", db{i}b.example.com]',
+            f"    auth: {{user: app{i}, password: {password}}}",
+            "    tls:",
+            "      verify: full" if i % 89 != 7 else "      verfiy: full",
+            "    options:",
+            f"      replicaSet: rs{i % 3}",
+            "      retryWrites: yes",
+        ]
+    return write(path, "\n".join(rows) + "\n")
+
+
+def test_big_file_first_pass_finds_what_the_positioned_pass_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = big_file(Path("big.yaml"), 1000)  # over 256 KB: also read in chunks
+    assert path.stat().st_size > 256 * 1024
+    assert parse_plain(path.read_text()) is not None  # the first pass reads it without PyYAML
+    monkeypatch.setattr(engine, "FAST_THRESHOLD", 1 << 40)
+    slow = lint_paths([path])
+    monkeypatch.setattr(engine, "FAST_THRESHOLD", 0)
+    fast = lint_paths([path])
+    assert fast == slow
+    assert {d.code for d in fast} == {"CP001", "CP002"}
+    plaintext = sum(i % 97 == 13 for i in range(1000))
+    misspelt = sum(i % 89 == 7 for i in range(1000))
+    assert len(fast) == plaintext + misspelt
+    first = next(d for d in fast if d.code == "CP002")
+    assert path.read_text().splitlines()[first.line - 1].strip().startswith("auth: {user: app13")
+
+
+# -- the plain reader reads what PyYAML reads -----------------------------------------------------
+
+
+def repo_yaml() -> list[Path]:
+    return sorted(
+        p for p in ROOT.rglob("*.yaml") if ".venv" not in p.parts and ".git" not in p.parts
+    )
+
+
+@pytest.mark.parametrize("path", repo_yaml(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_plain_reader_matches_pyyaml_on_every_file_here(path: Path) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    fast = parse_plain(text)
+    if fast is None:
+        return  # outside the subset: PyYAML reads it
+    assert fast == yaml.load(text, Loader=engine._PlainLoader)
+
+
+TRICKY = [
+    "a: yes\nb: No\nc: ~\nd: 0x1F\ne: 1_000\nf: .inf\ng: 2024-01-01\nh: 1.10\ni: '010'\n",
+    "a: \"x # not a comment\"\nb: x # a comment\nc: x#y\nd: 'it''s'\n",
+    "a: [1, two, 'three', \"4\", 1.5, null]\nb: {k: v, n: 2, q: 'x'}\nc: []\nd: {}\n",
+    "a:\n  - x\n  - 1\n  - [y]\nb:\n  c:\n    d: e\n  f: g\nh:\n",
+    "on: 1\n1.10: x\nnull: y\n",
+    "a: b: c\n",
+    "a:\n- x\n",
+    "a: x\n  y\n",
+    "a: x\na: y\n",
+    "a: [x,\n  y]\n",
+    "a: 'x\n  y'\n",
+    'a: "x\\ty"\n',
+    "a: |\n  text\n",
+    "a: !!binary aGk=\n",
+    "a: [x, [y]]\n",
+    "- x\n",
+    "a: -1\nb: +2\nc: -x\n",
+    "a: x:y\nb: [db:27017, 'c']\n",
+    "a: {k: [1]}\n",
+    "a: x ,\nb: [x , y]\n",
+    "a: [x,]\n",
+    "2024-01-01: x\n",
+    "a: 'x' y\n",
+    'a: "x"# c\n',
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_plain_reader_matches_pyyaml_or_declines(text: str) -> None:
+    fast = parse_plain(text)
+    try:
+        expected = yaml.load(text, Loader=engine._PlainLoader)
+    except (yaml.YAMLError, engine._Unsure):
+        assert fast is None
+        return
+    assert fast is None or fast == expected
+
+
+_TOKENS = [
+    "a",
+    "b c",
+    "1",
+    "yes",
+    "~",
+    "'q'",
+    "'it''s'",
+    '"d"',
+    "[x, y]",
+    "{k: v}",
+    "x # c",
+    "-",
+    "- x",
+    ":",
+    "a: b",
+    "#c",
+    "",
+    "1.2",
+    "0x1F",
+    "2024-01-01",
+    "x:y",
+    "[",
+    "]",
+    "'",
+    '"',
+    "&a",
+    "*a",
+    "!t",
+    "|",
+    ">",
+    "[a, [b]]",
+    "{a: 1, a: 2}",
+    "x,",
+    "%",
+    "@",
+    "?",
+]
+
+
+_KEYS = st.sampled_from(["a", "b", "on", "1.10", "x-y", "tls", "ca_2"])
+_DOCS = st.recursive(
+    st.sampled_from(_TOKENS) | st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=3),
+    lambda children: st.dictionaries(_KEYS, children, min_size=1, max_size=4),
+    max_leaves=12,
+)
+
+
+def _render(value: object, indent: int) -> str:
+    """Block-style YAML whose scalars are the raw token text (valid or not)."""
+    lead = " " * indent
+    out = ""
+    assert isinstance(value, dict)
+    for key, child in value.items():
+        if isinstance(child, dict):
+            out += f"{lead}{key}:\n" + _render(child, indent + 2)
+        elif isinstance(child, list):
+            out += f"{lead}{key}:\n" + "".join(f"{lead}  - {t}\n" for t in child)
+        else:
+            out += f"{lead}{key}: {child}\n"
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _DOCS, min_size=1, max_size=4))
+def test_plain_reader_never_reads_what_pyyaml_reads_otherwise(doc: dict[str, object]) -> None:
+    text = _render(doc, 0)
+    fast = parse_plain(text)
+    if fast is None:
+        return  # declined: PyYAML reads it instead
+    assert fast == yaml.load(text, Loader=engine._PlainLoader), text
+
+
+def test_plain_reader_reads_the_common_layout() -> None:
+    assert parse_plain("profiles:\n  a:\n    hosts: [h1, 'h2']\n    tls: {verify: full}\n") == {
+        "profiles": {"a": {"hosts": ["h1", "h2"], "tls": {"verify": "full"}}}
+    }
+
+
+# -- the pre-commit hook ---------------------------------------------------------------------------
+
+
+def hook() -> dict[str, object]:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (only,) = hooks
+    assert isinstance(only, dict)
+    return only
+
+
+def test_hook_definition() -> None:
+    h = hook()
+    assert (h["id"], h["entry"], h["language"]) == ("connprof-lint", "connprof lint", "python")
+
+
+@pytest.mark.parametrize(
+    ("path", "matches"),
+    [
+        ("connprof.yaml", True),
+        ("deploy/connprof.yaml", True),
+        ("prod.connprof.yaml", True),
+        ("team/eu.prod.connprof.yaml", True),
+        ("profiles.d/orders.yaml", True),
+        ("home/.config/connprof/profiles.d/dev.yaml", True),
+        ("sample_profiles/crate.yaml", True),
+        ("sample_profiles/layered/team.yaml", False),  # partial layers; lint them with --config
+        ("connprof.yaml.bak", False),
+        ("myconnprof.yaml", False),
+        ("connprof.yml", False),
+        ("profiles.d/sub/x.yaml", False),
+        ("profiles.d/notes.txt", False),
+        (".github/workflows/ci.yaml", False),
+        ("profiles.yaml", False),
+        ("docs/sample_profiles.yaml", False),
+    ],
+)
+def test_hook_files_pattern(path: str, matches: bool) -> None:
+    # pre-commit applies `files` with re.search to repository-relative paths.
+    pattern = str(hook()["files"])
+    assert bool(re.search(pattern, path)) is matches
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo(tmp_path: Path) -> None:
+    """The real pre-commit installs this project from a git repository and runs the hook.
+
+    The repository is a snapshot of the working tree (tracked and untracked files, minus what
+    .gitignore leaves out), so uncommitted work is what gets tested. Needs PyPI for the
+    hook's environment.
+    """
+    git_env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+    }  # fmt: skip
+
+    def git(*args: str, cwd: Path) -> None:
+        subprocess.run(["git", *args], cwd=cwd, env=git_env, check=True, capture_output=True)
+
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.split("\0")  # fmt: skip
+    snapshot = tmp_path / "connprof-repo"
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            target = snapshot / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    git("init", "-q", cwd=snapshot)
+    git("add", "-A", cwd=snapshot)
+    git("commit", "-q", "-m", "snapshot", cwd=snapshot)
+
+    work = tmp_path / "work"
+    work.mkdir()
+    git("init", "-q", cwd=work)
+    write(work / "connprof.yaml", CLEAN)
+    write(work / "bad.connprof.yaml", BAD)
+    git("add", "-A", cwd=work)
+
+    def try_repo(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "try-repo", str(snapshot), "connprof-lint",
+             "--files", name],
+            cwd=work, env=git_env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    clean = try_repo("connprof.yaml")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert re.search(r"connprof lint\.+Passed", clean.stdout), clean.stdout
+
+    bad = try_repo("bad.connprof.yaml")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert re.search(r"connprof lint\.+Failed", bad.stdout)
+    assert (
+        "bad.connprof.yaml:8:33: CP002 error auth.password holds a plaintext secret" in bad.stdout
+    )
+    assert "hunter2" not in bad.stdout + bad.stderr
+
+
+def test_check_files_without_cryptography_names_the_extra(tmp_path: Path) -> None:
+    cert = ROOT / "tests" / "lint_examples" / "CP042" / "good" / "certs" / "valid.pem"
+    profiles = write(
+        tmp_path / "p.yaml",
+        f"profiles:\n  a:\n    driver: cassandra\n    hosts: [localhost]\n"
+        f"    tls: {{ca: {cert}, verify: ca}}\n",
+    )
+    probe = (
+        "import sys; sys.modules['cryptography'] = None\n"
+        "from connprof.cli import main\n"
+        f"sys.exit(main(['lint', '--check-files', {str(profiles)!r}]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "connprof: error: --check-files reads certificates with the 'cryptography' package, "
+        "which is not installed; pip install 'connprof[lint]'\n"
+    )
