@@ -215,3 +215,30 @@ def test_describe_reads_no_file_and_shows_references() -> None:
     assert shown["ca"] == "/nowhere/ca.pem"
     assert shown["client_key_password"] == "keyring:"
     assert "check_hostname=False" in str(shown["verify"])
+
+
+def test_profile_ssl_context_resolves_the_key_password_and_passes_mutual_tls(
+    certs: Certs, serve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import connprof
+
+    monkeypatch.setenv("CLIENT_KEY_PASS", KEY_PASSWORD)
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "profiles:\n  p:\n    driver: cassandra\n    hosts: [127.0.0.1]\n"
+        f"    tls: {{ca: {certs.ca}, client_cert: {certs.client_cert},"
+        f' client_key: {certs.client_key_encrypted}, client_key_password: "env:CLIENT_KEY_PASS"}}\n'
+    )
+    ctx = connprof.load_profile("p", config=str(path)).ssl_context()
+    server = serve(require_client_cert=True)
+    assert connect(ctx, server.port) == b"ok"
+
+
+def test_profile_ssl_context_with_tls_off_says_so(tmp_path: Path) -> None:
+    import connprof
+    from connprof.errors import UnsupportedSetting
+
+    path = tmp_path / "p.yaml"
+    path.write_text("profiles:\n  p:\n    driver: cassandra\n    hosts: [127.0.0.1]\n")
+    with pytest.raises(UnsupportedSetting, match="TLS is off in profile 'p'"):
+        connprof.load_profile("p", config=str(path)).ssl_context()
