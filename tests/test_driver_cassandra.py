@@ -40,7 +40,8 @@ CQL_V4_OPTIONS = b"\x04\x00\x00\x00\x05"  # version 4 request, stream 0, opcode 
 
 @pytest.mark.parametrize("row", row_params(ROWS))
 def test_scenario(row: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    check_row("cassandra", row, tmp_path, monkeypatch)
+    emitted, expected = check_row("cassandra", row, tmp_path, monkeypatch)
+    assert emitted == expected
 
 
 @pytest.mark.parametrize("row", row_params(ROWS, "emits"))

@@ -31,6 +31,7 @@ __all__ = [
     "Secret",
     "build_kwargs",
     "check",
+    "client_files",
     "describe_kwargs",
     "emit",
     "get_driver",
@@ -114,6 +115,24 @@ class KeyFile:
 
     path: str
     field: str  # tls.client_key or tls.client_cert
+
+
+def client_files(tls: TLS, password: Secret | None) -> tuple[str | KeyFile, str | KeyFile | None]:
+    """``(cert, key)`` for a driver that loads the client certificate and key itself.
+
+    Without a password, the file that holds the key (``client_key``, else the combined
+    ``client_cert``) is a ``KeyFile``: an encrypted key is then an error when the arguments are
+    built, where OpenSSL would prompt on the terminal.
+    """
+    assert tls.client_cert is not None
+    cert: str | KeyFile = tls.client_cert
+    key: str | KeyFile | None = tls.client_key
+    if password is None:
+        if tls.client_key is not None:
+            key = KeyFile(tls.client_key, "tls.client_key")
+        else:
+            cert = KeyFile(tls.client_cert, "tls.client_cert")
+    return cert, key
 
 
 # -- the registry ------------------------------------------------------------------------------

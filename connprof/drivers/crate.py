@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import TLSFileError, UnsupportedSetting
-from . import Construct, KeyFile, secret
+from . import Construct, client_files, secret
 
 if TYPE_CHECKING:
     from ..models import TLS, Profile
@@ -114,11 +114,9 @@ def _tls(profile: Profile) -> dict[str, Any]:
     # crate takes no key password: an encrypted key would make OpenSSL prompt on the terminal,
     # so the file holding the key is checked when the arguments are built.
     if tls.client_cert:
-        kw["cert_file"] = (
-            tls.client_cert if tls.client_key else KeyFile(tls.client_cert, "tls.client_cert")
-        )
-    if tls.client_key:
-        kw["key_file"] = KeyFile(tls.client_key, "tls.client_key")
+        kw["cert_file"], key = client_files(tls, None)
+        if key is not None:
+            kw["key_file"] = key
     if tls.min_version == "1.0":
         kw["ssl_relax_minimum_version"] = True
     return kw

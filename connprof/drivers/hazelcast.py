@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnsupportedSetting
-from . import Construct, secret
+from . import Construct, client_files, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
@@ -153,12 +153,12 @@ def _tls(profile: Profile) -> dict[str, Any]:
     if tls.ca != "system":
         kw["ssl_cafile"] = tls.ca
     if tls.client_cert is not None:
-        kw["ssl_certfile"] = tls.client_cert
-        if tls.client_key is not None:
-            kw["ssl_keyfile"] = tls.client_key
         password = secret(profile, "tls.client_key_password")
-        # Without a password OpenSSL would prompt on the terminal for an encrypted key.
-        kw["ssl_password"] = password or Construct("connprof.drivers._keyprompt:refuse_key_prompt")
+        kw["ssl_certfile"], key = client_files(tls, password)
+        if key is not None:
+            kw["ssl_keyfile"] = key
+        if password is not None:
+            kw["ssl_password"] = password
     if tls.ciphers is not None:
         kw["ssl_ciphers"] = tls.ciphers
     elif tls.min_version in ("1.0", "1.1"):

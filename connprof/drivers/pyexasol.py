@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UnsupportedSetting
 from ..uri.exasol import NOCERTCHECK, ExasolDSN, exasol_profile_fields, parse_exasol_dsn
-from . import Construct, SSLContextSpec, secret
+from . import SSLContextSpec, client_files, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
@@ -179,13 +179,11 @@ def _tls(profile: Profile, fingerprint: str | None) -> dict[str, Any]:
     if verify == "ca":
         sslopt["check_hostname"] = False
     if tls.client_cert is not None:
-        sslopt["certfile"] = tls.client_cert
-        if tls.client_key is not None:
-            sslopt["keyfile"] = tls.client_key
-        # Without a password OpenSSL would prompt on the terminal for an encrypted key.
-        sslopt["password"] = key_password or Construct(
-            "connprof.drivers._keyprompt:refuse_key_prompt"
-        )
+        sslopt["certfile"], key = client_files(tls, key_password)
+        if key is not None:
+            sslopt["keyfile"] = key
+        if key_password is not None:
+            sslopt["password"] = key_password
     if tls.ciphers is not None:
         sslopt["ciphers"] = tls.ciphers
     return {"encryption": True, "websocket_sslopt": sslopt}

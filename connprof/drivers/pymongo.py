@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..errors import UnsupportedSetting
-from . import KeyFile, secret
+from . import client_files, secret
 
 if TYPE_CHECKING:
     from ..models import TLS, Auth, Profile
@@ -127,9 +127,7 @@ def _tls(profile: Profile) -> dict[str, Any]:
     if tls.client_cert:
         # Without a password, an encrypted key would make OpenSSL prompt on the terminal:
         # KeyFile checks the file when the arguments are built.
-        kw["tlsCertificateKeyFile"] = (
-            tls.client_cert if password is not None else KeyFile(tls.client_cert, "tls.client_cert")
-        )
+        kw["tlsCertificateKeyFile"], _ = client_files(tls, password)
     if password is not None:
         kw["tlsCertificateKeyFilePassword"] = password
     return kw
