@@ -218,6 +218,15 @@ def test_an_overlay_file_alone_is_checked_for_what_it_writes() -> None:
     assert "did you mean 'password'?" in found[0].message
 
 
+@pytest.mark.parametrize("name", ["connprof.yaml", "team.connprof.yaml"])
+def test_a_project_file_holds_whole_profiles(name: str) -> None:
+    # The same overlay-shaped profile in a project file has simply forgotten its driver.
+    write(Path(name), "profiles:\n  orders:\n    auth: {user: me}\n")
+    found = lint_paths([name])
+    assert [(d.code, d.line) for d in found] == [("CP001", 2)]
+    assert "missing 'driver'" in found[0].message
+
+
 # -- the samples -------------------------------------------------------------------------------
 
 

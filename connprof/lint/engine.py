@@ -57,12 +57,22 @@ def lint_paths(
 
     A profile with no driver, no endpoints and no ``extends`` is read as an overlay of a
     profile in another file (a ``profiles.d`` layer): its fields are checked, its completeness
-    is not. To check layers together, lint them as one configuration (``lint_config``).
+    is not; except in a project file (``connprof.yaml``, ``*.connprof.yaml``), which holds
+    whole profiles. To check layers together, lint them as one configuration (``lint_config``).
     """
     found: list[Diagnostic] = []
     for path in _expand(paths):
         found.extend(_lint([path], check_files=check_files, standalone=True))
     return sorted(set(found))
+
+
+def _may_hold_overlays(path: str) -> bool:
+    """A project file (``connprof.yaml``, ``*.connprof.yaml``) holds whole profiles.
+
+    Anything else linted on its own may be a layer, like a personal ``profiles.d`` file.
+    """
+    name = os.path.basename(path)
+    return not (name == "connprof.yaml" or name.endswith(".connprof.yaml"))
 
 
 def lint_config(config: Any = None, *, check_files: bool = False) -> list[Diagnostic]:
@@ -313,8 +323,10 @@ class _Linter:
             # A uri or dsn that does not parse: say so, and lint what the YAML itself writes.
             found.extend(_from_error(exc, merged.origins[()].file))
             data, notes = dict(merged.data), {}
-        overlay = self.standalone and not any(
-            k in data for k in ("driver", "extends", *ENDPOINT_FIELDS)
+        overlay = (
+            self.standalone
+            and _may_hold_overlays(self.files[0].path)
+            and not any(k in data for k in ("driver", "extends", *ENDPOINT_FIELDS))
         )
         relative = self._relative_paths(chain, resolver) | _uri_relative(
             data, notes, merged.origins
