@@ -247,3 +247,29 @@ def test_tls_off_yields_no_tls_arguments(driver: str, tls: Any, tmp_path: Path) 
     assert deferred == []
     urls = [v for _, v in _walk(emitted) if isinstance(v, str) and v.lower().startswith("https://")]
     assert urls == []
+
+
+def test_check_lists_every_setting_the_driver_refuses(tmp_path: Path) -> None:
+    from connprof.drivers import check, emit
+    from connprof.errors import UnsupportedSetting
+
+    path = tmp_path / "hz.yaml"
+    path.write_text(
+        "profiles:\n  hz:\n    driver: hazelcast\n    hosts: [hz.example.com]\n"
+        "    database: nope\n    allow_insecure: true\n"
+        "    tls: {verify: none, crl: /x/crl.pem, server_name: hz.internal}\n"
+    )
+    profile = load_profile("hz", config=str(path))
+    with pytest.raises(UnsupportedSetting):
+        emit(profile)  # the driver itself stops at the first
+    settings = sorted(p.setting for p in check(profile))
+    assert settings == ["database", "tls.crl", "tls.server_name", "tls.verify"]
+    assert all(p.driver == "hazelcast" for p in check(profile))
+
+
+def test_check_is_empty_for_what_the_driver_expresses(tmp_path: Path) -> None:
+    from connprof.drivers import check
+
+    path = tmp_path / "hz.yaml"
+    path.write_text("profiles:\n  hz:\n    driver: hazelcast\n    hosts: [hz.example.com]\n")
+    assert check(load_profile("hz", config=str(path))) == []

@@ -170,12 +170,43 @@ def emit(profile: Profile) -> dict[str, Any]:
 
 
 def check(profile: Profile) -> list[UnsupportedSetting]:
-    """The settings the profile's driver cannot express (empty when it can express them all)."""
-    try:
-        emit(profile)
-    except UnsupportedSetting as problem:
-        return [problem]
-    return []
+    """Every setting the profile's driver cannot express (empty when it can express them all).
+
+    A driver stops at the first setting it refuses; to find the next one, the refused setting
+    is put back to its default and the profile emitted again, so lint can list them all.
+    """
+    driver = get_driver(profile.driver)
+    problems: list[UnsupportedSetting] = []
+    current: Profile | None = profile
+    while current is not None and len(problems) < 20:
+        try:
+            driver.emit(current)
+        except UnsupportedSetting as problem:
+            problems.append(problem)
+            current = _without(current, problem.setting)
+        else:
+            break
+    return problems
+
+
+def _without(profile: Profile, setting: str) -> Profile | None:
+    """``profile`` with ``setting`` back at its default, or None when that cannot be said."""
+    first, _, rest = setting.partition(".")
+    update: dict[str, Any]
+    if first == "options" and rest in profile.options:
+        update = {"options": {k: v for k, v in profile.options.items() if k != rest}}
+    elif first in ("tls", "auth") and rest:
+        block = getattr(profile, first)
+        field = type(block).model_fields.get(rest)
+        if field is None:
+            return None
+        update = {first: block.model_copy(update={rest: field.get_default()})}
+    elif not rest and first in type(profile).model_fields and first not in ("driver", "name"):
+        update = {first: type(profile).model_fields[first].get_default(call_default_factory=True)}
+    else:
+        return None
+    smaller = profile.model_copy(update=update)
+    return None if smaller == profile else smaller
 
 
 # -- building and describing -------------------------------------------------------------------

@@ -631,14 +631,15 @@ def driver_settings(ctx: ProfileContext) -> Iterator[Diagnostic]:
     if ctx.profile is None or ctx.overlay:
         return
     from ..drivers import check
-    from ..errors import DsnError, UriError
+    from ..errors import DsnError, PluginError, UriError
 
     try:
         problems = check(ctx.profile)
     except (UriError, DsnError):
         return  # the uri and dsn rules (and the schema check) report these at the string
-    except ModuleNotFoundError:
-        return  # a driver module not written yet: nothing to say about it
+    except PluginError as failed:
+        yield ctx.at("CP030", ("driver",), str(failed))
+        return
     for problem in problems:
         first, _, rest = problem.setting.partition(".")
         # Option names may hold dots themselves: split options.NAME once only.
