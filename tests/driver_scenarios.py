@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +23,10 @@ def load_rows(driver: str) -> list[dict[str, Any]]:
 
 
 def row_params(rows: list[dict[str, Any]], *keys: str) -> list[Any]:
-    """``pytest.param`` per row that has one of ``keys``, skipping rows whose needs are unmet."""
-    out = []
-    for row in rows:
-        if keys and not any(k in row for k in keys):
-            continue
-        marks = []
-        if row.get("needs") == "uri" and importlib.util.find_spec("connprof.uri.mongodb") is None:
-            marks.append(pytest.mark.skip(reason="connprof.uri.mongodb (the uri parser) not there"))
-        out.append(pytest.param(row, id=row["id"], marks=marks))
-    return out
+    """``pytest.param`` per row that has one of ``keys`` (every row without ``keys``)."""
+    return [
+        pytest.param(row, id=row["id"]) for row in rows if not keys or any(k in row for k in keys)
+    ]
 
 
 def write_profile(row: dict[str, Any], folder: Path) -> Path:
@@ -50,18 +43,7 @@ def profile_name(row: dict[str, Any]) -> str:
     return row["id"].lower()
 
 
-def skip_unless_uri_is_folded(folder: Path) -> None:
-    """Skip when loading does not yet read a uri's options into the profile's fields."""
-    probe = folder / "probe.yaml"
-    uri = "mongodb://h.example.com/?tlsCAFile=/probe/ca.pem"
-    probe.write_text(yaml.safe_dump({"profiles": {"probe": {"driver": "pymongo", "uri": uri}}}))
-    if load_profile("probe", config=str(probe)).tls.ca != "/probe/ca.pem":
-        pytest.skip("loading does not fold the uri's options into tls/auth/options yet")
-
-
 def load_row(row: dict[str, Any], folder: Path, monkeypatch: pytest.MonkeyPatch) -> Profile:
-    if row.get("needs") == "uri":
-        skip_unless_uri_is_folded(folder)
     for name, value in (row.get("env") or {}).items():
         monkeypatch.setenv(name, value)
     return load_profile(profile_name(row), config=str(write_profile(row, folder)))

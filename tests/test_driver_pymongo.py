@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import ssl
 from pathlib import Path
@@ -16,7 +15,6 @@ from driver_scenarios import (
     load_row,
     load_rows,
     row_params,
-    skip_unless_uri_is_folded,
     write_profile,
 )
 from fake_servers_mongo_crate import FakeMongo
@@ -29,10 +27,6 @@ ROWS = load_rows("pymongo")
 CA_SUBJECT = ssl._ssl._test_decode_cert(  # type: ignore[attr-defined]
     str(Path(__file__).parent.parent / "sample_profiles" / "certs" / "ca.pem")
 )["subject"]
-needs_uri_parser = pytest.mark.skipif(
-    importlib.util.find_spec("connprof.uri.mongodb") is None,
-    reason="connprof.uri.mongodb (the uri parser) is not there yet",
-)
 
 
 @pytest.mark.parametrize("row", row_params(ROWS))
@@ -115,11 +109,9 @@ def _summary(client: pymongo.MongoClient[Any]) -> dict[str, Any]:
     }
 
 
-@needs_uri_parser
 def test_m11_uri_and_keyword_forms_end_with_the_same_client(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    skip_unless_uri_is_folded(tmp_path)
     monkeypatch.setenv("MONGO_PASSWORD", "p@ss:w/rd")
     write_profile({"id": "unused", "profile": {}}, tmp_path)  # the certs/ folder
     ca = tmp_path / "certs" / "ca.pem"
