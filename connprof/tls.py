@@ -96,6 +96,14 @@ class _NoPassword(Exception):
     pass
 
 
+def _encrypted_without_password(field: str) -> TLSFileError:
+    return TLSFileError(
+        f"{field}: the private key is encrypted and the profile gives no password; add "
+        'tls.client_key_password: "keyring:" and run `connprof secret set PROFILE '
+        "client_key_password`"
+    )
+
+
 def _load_chain(ctx: ssl.SSLContext, cert: str, key: str | None, key_password: str | None) -> None:
     _readable("tls.client_cert", cert)
     if key:
@@ -110,11 +118,7 @@ def _load_chain(ctx: ssl.SSLContext, cert: str, key: str | None, key_password: s
     try:
         ctx.load_cert_chain(cert, key, password=password)
     except _NoPassword:
-        raise TLSFileError(
-            f"{field}: the private key is encrypted and the profile gives no password; add "
-            'tls.client_key_password: "keyring:" and run `connprof secret set PROFILE '
-            "client_key_password`"
-        ) from None
+        raise _encrypted_without_password(field) from None
     except ssl.SSLError as exc:
         if key_password is not None and "bad decrypt" in str(exc).lower():
             reason = "the key password does not decrypt the key"
@@ -132,11 +136,7 @@ def check_unencrypted_key(path: str, field: str) -> None:
         pem = stream.read()
     # PKCS#8 says "BEGIN ENCRYPTED PRIVATE KEY"; traditional PEM says "Proc-Type: 4,ENCRYPTED".
     if b"ENCRYPTED" in pem:
-        raise TLSFileError(
-            f"{field}: the private key is encrypted and the profile gives no password; add "
-            'tls.client_key_password: "keyring:" and run `connprof secret set PROFILE '
-            "client_key_password`"
-        )
+        raise _encrypted_without_password(field)
 
 
 def describe_tls(tls: TLS, *, key_password: str | None = None) -> dict[str, object]:
