@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from ._errors import (
     ConfigNotFound,
     ConnprofError,
     DsnError,
@@ -24,11 +24,11 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .api import list_profiles, load_profile
-    from .lint import lint_paths
-    from .models import TLS, Auth, Profile
-    from .uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
-    from .uri.mongodb import MongoURI, format_mongodb_uri, parse_mongodb_uri
+    from ._api import list_profiles, load_profile
+    from ._lint import lint_paths
+    from ._models import TLS, Auth, Profile
+    from ._uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
+    from ._uri.mongodb import MongoURI, format_mongodb_uri, parse_mongodb_uri
 
 __version__ = "0.1.0"
 
@@ -61,18 +61,18 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load_profile": "api",
-    "list_profiles": "api",
-    "lint_paths": "lint",
-    "Profile": "models",
-    "TLS": "models",
-    "Auth": "models",
-    "ExasolDSN": "uri.exasol",
-    "format_exasol_dsn": "uri.exasol",
-    "parse_exasol_dsn": "uri.exasol",
-    "MongoURI": "uri.mongodb",
-    "format_mongodb_uri": "uri.mongodb",
-    "parse_mongodb_uri": "uri.mongodb",
+    "load_profile": "_api",
+    "list_profiles": "_api",
+    "lint_paths": "_lint",
+    "Profile": "_models",
+    "TLS": "_models",
+    "Auth": "_models",
+    "ExasolDSN": "_uri.exasol",
+    "format_exasol_dsn": "_uri.exasol",
+    "parse_exasol_dsn": "_uri.exasol",
+    "MongoURI": "_uri.mongodb",
+    "format_mongodb_uri": "_uri.mongodb",
+    "parse_mongodb_uri": "_uri.mongodb",
 }
 
 

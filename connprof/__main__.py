@@ -1,5 +1,5 @@
 """``python -m connprof``: the same as the ``connprof`` command."""
 
-from .cli import run
+from ._cli import run
 
 run()

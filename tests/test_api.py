@@ -12,7 +12,7 @@ import pydantic
 import pytest
 
 import connprof
-import connprof.errors
+import connprof._errors
 
 PUBLIC = [
     "TLS",
@@ -134,19 +134,19 @@ def test_error_tree(name: str) -> None:
 def test_every_error_class_is_public() -> None:
     classes = {
         n
-        for n, v in vars(connprof.errors).items()
+        for n, v in vars(connprof._errors).items()
         if isinstance(v, type)
         and issubclass(v, BaseException)
-        and v.__module__ == "connprof.errors"
+        and v.__module__ == "connprof._errors"
     }
-    assert classes == set(connprof.errors.__all__)
+    assert classes == set(connprof._errors.__all__)
     assert classes <= set(connprof.__all__)
     assert classes == {*ERROR_BASES, "ConnprofError"}
 
 
 def _drawn_tree(doc: str) -> dict[str, tuple[str | None, str]]:
     """``{class: (parent drawn above it, its line)}`` from the tree in the docstring."""
-    names = set(connprof.errors.__all__)
+    names = set(connprof._errors.__all__)
     drawn: dict[str, tuple[str | None, str]] = {}
     stack: list[tuple[int, str]] = []  # (column, name) of the open branches
     for line in doc.splitlines():
@@ -162,12 +162,12 @@ def _drawn_tree(doc: str) -> dict[str, tuple[str | None, str]]:
 
 
 def test_errors_docstring_draws_every_class_with_its_bases() -> None:
-    drawn = _drawn_tree(connprof.errors.__doc__ or "")
-    for name in connprof.errors.__all__:
-        cls = getattr(connprof.errors, name)
-        assert name in drawn, f"{name} is not drawn in the connprof.errors docstring"
+    drawn = _drawn_tree(connprof._errors.__doc__ or "")
+    for name in connprof._errors.__all__:
+        cls = getattr(connprof._errors, name)
+        assert name in drawn, f"{name} is not drawn in the connprof._errors docstring"
         parent, line = drawn[name]
-        ours = [b.__name__ for b in cls.__bases__ if b.__module__ == "connprof.errors"]
+        ours = [b.__name__ for b in cls.__bases__ if b.__module__ == "connprof._errors"]
         assert [parent] == (ours or [None]), (name, line)
         for builtin in (b for b in cls.__bases__ if b.__module__ == "builtins"):
             assert re.search(rf"\b{builtin.__name__}\b", line), (name, builtin, line)

@@ -23,8 +23,8 @@ import keyring_service as ks
 import pytest
 
 import connprof
-from connprof.cli import main
-from connprof.errors import ConnprofError
+from connprof._cli import main
+from connprof._errors import ConnprofError
 from connprof.secrets import (
     SecretResolver,
     check_secrets,
@@ -194,7 +194,7 @@ COVERED = {"list", "show", "schema", "secret", "lint", "parse", "import"}
 
 
 def test_every_command_is_covered() -> None:
-    from connprof.cli import _parser
+    from connprof._cli import _parser
 
     parser = _parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
@@ -305,7 +305,7 @@ def test_no_public_function_shows_the_canary(
     parsed = connprof.parse_mongodb_uri(URI)
     look("MongoURI", parsed)
     look("format_mongodb_uri", connprof.format_mongodb_uri(parsed))
-    from connprof.lint import lint_paths
+    from connprof._lint import lint_paths
 
     look("lint_paths", lint_paths([str(good), str(bad)]))
     for label, text in seen:
@@ -354,7 +354,7 @@ def test_show_does_not_import_keyring(tmp_path: Path) -> None:
     config.write_text(profiles_yaml("prod", dict.fromkeys(LEAVES, "keyring:")))
     code = (
         "import sys\n"
-        "from connprof.cli import main\n"
+        "from connprof._cli import main\n"
         f"for _ in range(2):  # uncached, then from the cache\n"
         f"    assert main(['--config', {str(config)!r}, 'show', 'prod-mongo']) == 0\n"
         "loaded = sorted(m for m in sys.modules\n"

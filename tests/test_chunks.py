@@ -10,8 +10,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from connprof import load
-from connprof.errors import ProfileValidationError
+from connprof import _load as load
+from connprof._errors import ProfileValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import connprof
-from connprof.schema import build_schema
+from connprof._schema import build_schema
 
 PROFILES = """
 default: prod
@@ -331,7 +331,7 @@ def test_console_script(cfg: str) -> None:
 
 PROBE = """
 import json, sys
-from connprof.cli import main
+from connprof._cli import main
 rc = main(sys.argv[1:])
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "keyring"))
 sys.stderr.write("MODULES " + json.dumps({"rc": rc, "loaded": loaded}) + "\\n")

@@ -16,7 +16,7 @@ import pytest
 
 import connprof
 from connprof import ConfigNotFound, ConnprofError, ProfileNotFound, ProfileValidationError
-from connprof.config import resolve_profile
+from connprof._config import resolve_profile
 
 
 def write(path: Path, text: str) -> str:
@@ -1090,7 +1090,7 @@ def test_the_cache_holds_references_never_secret_values(tmp_path, monkeypatch, c
 def test_a_typed_name_never_leads_the_cache_outside_its_folder(
     tmp_path: Path, typed: str | None
 ) -> None:
-    from connprof.config import _cache_file
+    from connprof._config import _cache_file
 
     cache = tmp_path / "cache"
     path = Path(_cache_file(str(cache), ("key",), typed))

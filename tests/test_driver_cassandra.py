@@ -32,7 +32,7 @@ from fake_servers_cqh import CloseAfterHandshake
 from tls_certs import KEY_PASSWORD, Certs
 
 from connprof import load_profile
-from connprof.errors import TLSFileError
+from connprof._errors import TLSFileError
 
 ROWS = load_rows("cassandra")
 CQL_V4_OPTIONS = b"\x04\x00\x00\x00\x05"  # version 4 request, stream 0, opcode OPTIONS

@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 from connprof import UnsupportedSetting, list_profiles, load_profile
+from connprof._models import Profile
 from connprof.drivers import DRIVER_MODULES, Construct, SSLContextSpec, emit
-from connprof.models import Profile
 
 SAMPLES = sorted((Path(__file__).parent.parent / "sample_profiles").glob("*.yaml"))
 # What each driver's own package is called once imported; emitting must import none of these.
@@ -90,7 +90,7 @@ _PURITY_SCRIPT = textwrap.dedent(
     import json, sys
     from connprof import UnsupportedSetting, load_profile
     from connprof.drivers import emit, get_driver
-    from connprof.models import Profile
+    from connprof._models import Profile
 
     driver, samples, extra = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
     profiles = [load_profile(name, config=path) for path, name in samples]
@@ -247,8 +247,8 @@ def test_tls_off_yields_no_tls_arguments(driver: str, tls: Any, tmp_path: Path) 
 
 
 def test_check_lists_every_setting_the_driver_refuses(tmp_path: Path) -> None:
+    from connprof._errors import UnsupportedSetting
     from connprof.drivers import check, emit
-    from connprof.errors import UnsupportedSetting
 
     path = tmp_path / "hz.yaml"
     path.write_text(

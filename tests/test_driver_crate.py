@@ -23,8 +23,8 @@ from fake_servers_mongo_crate import FakeCrateHTTPS
 from tls_certs import Certs
 
 from connprof import TLSFileError, load_profile
-from connprof.drivers.crate import os_trust_store
-from connprof.tls import build_ssl_context
+from connprof._tls import build_ssl_context
+from connprof.drivers._crate import os_trust_store
 
 ROWS = load_rows("crate")
 # Arguments only crate.client.connect() takes; http.Client (offline) gets the rest.

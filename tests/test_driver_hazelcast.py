@@ -25,7 +25,7 @@ from hazelcast.security import BasicTokenProvider
 from tls_certs import KEY_PASSWORD, Certs
 
 from connprof import load_profile
-from connprof.errors import TLSFileError
+from connprof._errors import TLSFileError
 
 ROWS = load_rows("hazelcast")
 AUTH_WITH_CREDENTIALS = 0x100  # ClientAuthentication

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import connprof
-from connprof.errors import PluginError, ProfileValidationError
+from connprof._errors import PluginError, ProfileValidationError
 
 FAKEDB = """\
     NAME = "fakedb"

@@ -23,7 +23,7 @@ from pyexasol.exceptions import ExaCommunicationError, ExaError
 from tls_certs import KEY_PASSWORD, Certs
 
 from connprof import load_profile
-from connprof.errors import TLSFileError
+from connprof._errors import TLSFileError
 
 ROWS = load_rows("pyexasol")
 SECRETS = ("pw-for-exasol", "token-for-exasol", "refresh-for-exasol")

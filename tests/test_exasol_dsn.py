@@ -13,7 +13,7 @@ from pyexasol.exceptions import ExaConnectionDsnError
 
 import connprof
 from connprof import DsnError, ExasolDSN, format_exasol_dsn, parse_exasol_dsn
-from connprof.uri.exasol import MAX_NODES, exasol_profile_fields
+from connprof._uri.exasol import MAX_NODES, exasol_profile_fields
 
 FP = "135A1D2DCE102DE866F58267521F4232153545A075DC85F8F7596F57E588A181"
 

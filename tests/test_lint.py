@@ -18,9 +18,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connprof.cli import main
-from connprof.lint import engine, lint_paths
-from connprof.lint.fastyaml import parse_plain
+from connprof._cli import main
+from connprof._lint import engine, lint_paths
+from connprof._lint.fastyaml import parse_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_profiles"
@@ -117,8 +117,8 @@ def test_github_annotations(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_github_escapes_what_would_end_the_command() -> None:
-    from connprof.lint import Diagnostic
-    from connprof.lint.report import format_github
+    from connprof._lint import Diagnostic
+    from connprof._lint.report import format_github
 
     d = Diagnostic("a,b:c.yaml", 1, 2, "CP001", "error", "50% done\nnext")
     assert format_github([d]) == (
@@ -255,7 +255,7 @@ socket.create_connection = refuse
 socket.getaddrinfo = refuse
 socket.gethostbyname = refuse
 
-from connprof.cli import main
+from connprof._cli import main
 code = main(["lint", "--check-files", *sys.argv[1:]])
 loaded = sorted(m for m in sys.modules if m.split(".")[0] == "keyring"
                 or m.startswith("connprof.secrets"))
@@ -588,7 +588,7 @@ def test_check_files_without_cryptography_names_the_extra(tmp_path: Path) -> Non
     )
     probe = (
         "import sys; sys.modules['cryptography'] = None\n"
-        "from connprof.cli import main\n"
+        "from connprof._cli import main\n"
         f"sys.exit(main(['lint', '--check-files', {str(profiles)!r}]))\n"
     )
     done = subprocess.run(

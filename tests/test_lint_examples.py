@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from connprof.lint import RULES, engine, lint_paths
-from connprof.lint.report import FORMATS
+from connprof._lint import RULES, engine, lint_paths
+from connprof._lint.report import FORMATS
 
 EXAMPLES = Path(__file__).resolve().parent / "lint_examples"
 README = Path(__file__).resolve().parent.parent / "README.md"

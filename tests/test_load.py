@@ -1,4 +1,4 @@
-"""connprof.load: YAML text to data that remembers file:line:col, loaded safely, only as asked."""
+"""connprof._load: YAML text to data that remembers file:line:col, loaded safely, only as asked."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connprof import load
-from connprof.errors import ConfigNotFound, ProfileValidationError
-from connprof.load import read_profile_file
+from connprof import _load as load
+from connprof._errors import ConfigNotFound, ProfileValidationError
+from connprof._load import read_profile_file
 
 
 def write(tmp_path: Path, text: str, name: str = "profiles.yaml") -> str:

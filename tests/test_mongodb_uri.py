@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 import connprof
 from connprof import MongoURI, UriError, format_mongodb_uri, parse_mongodb_uri
-from connprof.errors import UnsupportedSetting
-from connprof.uri.mongodb import OPTIONS, mongodb_profile_fields
+from connprof._errors import UnsupportedSetting
+from connprof._uri.mongodb import OPTIONS, mongodb_profile_fields
 
 # The spec files are CC BY-NC-SA: read from ../shared at run time, never copied in.
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "mongodb"

@@ -1,4 +1,4 @@
-"""``connprof parse`` and ``connprof import``, end to end through ``connprof.cli.main``."""
+"""``connprof parse`` and ``connprof import``, end to end through ``connprof._cli.main``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connprof.cli import main
-from connprof.config import user_config_dir
+from connprof._cli import main
+from connprof._config import user_config_dir
 
 FP = "135A1D2DCE102DE866F58267521F4232153545A075DC85F8F7596F57E588A181"
 

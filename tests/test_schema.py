@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from connprof.schema import build_schema, format_schema
+from connprof._schema import build_schema, format_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schemas" / "connprof.schema.json"

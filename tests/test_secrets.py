@@ -19,7 +19,7 @@ import keyring_service as ks
 import pytest
 
 from connprof import load_profile
-from connprof.errors import (
+from connprof._errors import (
     PluginError,
     SecretBackendUnavailable,
     SecretError,
@@ -34,7 +34,7 @@ from connprof.secrets import (
     resolve_secret,
     store_secret,
 )
-from connprof.secrets.file import mode_problem
+from connprof.secrets._file import mode_problem
 
 # Spaces, a colon, non-ASCII and a trailing space: all part of the secret.
 VALUE = "pä ss:wörd\twith spaces "

@@ -1,4 +1,4 @@
-"""``connprof secret set|rm|check`` end to end through ``connprof.cli.main``."""
+"""``connprof secret set|rm|check`` end to end through ``connprof._cli.main``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import keyring_service as ks
 import pytest
 
-from connprof.cli import main
+from connprof._cli import main
 
 
 class Stdin(io.StringIO):

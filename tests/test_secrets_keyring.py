@@ -20,7 +20,7 @@ from pathlib import Path
 import keyring_service as ks
 import pytest
 
-from connprof.errors import SecretNotFound
+from connprof._errors import SecretNotFound
 from connprof.secrets import SecretResolver, delete_secret, resolve_secret, store_secret
 
 pytestmark = pytest.mark.keyring

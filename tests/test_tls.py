@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from tls_certs import KEY_PASSWORD, Certs
 
-from connprof.errors import TLSFileError
-from connprof.models import TLS
-from connprof.tls import build_ssl_context, describe_tls
+from connprof._errors import TLSFileError
+from connprof._models import TLS
+from connprof._tls import build_ssl_context, describe_tls
 
 
 class OneShotTLSServer:
@@ -236,7 +236,7 @@ def test_profile_ssl_context_resolves_the_key_password_and_passes_mutual_tls(
 
 def test_profile_ssl_context_with_tls_off_says_so(tmp_path: Path) -> None:
     import connprof
-    from connprof.errors import UnsupportedSetting
+    from connprof._errors import UnsupportedSetting
 
     path = tmp_path / "p.yaml"
     path.write_text("profiles:\n  p:\n    driver: cassandra\n    hosts: [127.0.0.1]\n")

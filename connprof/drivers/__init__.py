@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import PluginError, UnsupportedSetting
+from .._errors import PluginError, UnsupportedSetting
 
 if TYPE_CHECKING:
     import ssl
 
-    from ..models import TLS, Profile
+    from .._models import TLS, Profile
 
 __all__ = [
     "Construct",
@@ -40,11 +40,11 @@ __all__ = [
 
 #: The built-in drivers: one module each. Third parties use the entry-point group below.
 DRIVER_MODULES = {
-    "pymongo": "connprof.drivers.pymongo",
-    "cassandra": "connprof.drivers.cassandra",
-    "crate": "connprof.drivers.crate",
-    "hazelcast": "connprof.drivers.hazelcast",
-    "pyexasol": "connprof.drivers.pyexasol",
+    "pymongo": "connprof.drivers._pymongo",
+    "cassandra": "connprof.drivers._cassandra",
+    "crate": "connprof.drivers._crate",
+    "hazelcast": "connprof.drivers._hazelcast",
+    "pyexasol": "connprof.drivers._pyexasol",
 }
 ENTRY_POINT_GROUP = "connprof.drivers"
 
@@ -82,7 +82,7 @@ def secret(profile: Profile, dotted: str) -> Secret | None:
 
 @dataclass(frozen=True)
 class SSLContextSpec:
-    """An ``ssl.SSLContext`` to build from the profile's TLS block (``connprof.tls``)."""
+    """An ``ssl.SSLContext`` to build from the profile's TLS block (``connprof._tls``)."""
 
     tls: TLS
     key_password: Secret | None = None
@@ -253,8 +253,8 @@ def build_kwargs(profile: Profile) -> DriverKwargs:
 
 def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
     """The profile's ``SSLContext``, its key password resolved."""
+    from .._tls import build_ssl_context
     from ..secrets import SecretResolver
-    from ..tls import build_ssl_context
 
     if not profile.tls.enabled:
         raise UnsupportedSetting(
@@ -270,12 +270,12 @@ def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
 
 def _build_object(value: SSLContextSpec | Construct | KeyFile, get: Callable[[Secret], Any]) -> Any:
     if isinstance(value, KeyFile):
-        from ..tls import check_unencrypted_key
+        from .._tls import check_unencrypted_key
 
         check_unencrypted_key(value.path, value.field)
         return value.path
     if isinstance(value, SSLContextSpec):
-        from ..tls import build_ssl_context
+        from .._tls import build_ssl_context
 
         password = None if value.key_password is None else get(value.key_password)
         return build_ssl_context(value.tls, key_password=password)
@@ -287,7 +287,7 @@ def _build_object(value: SSLContextSpec | Construct | KeyFile, get: Callable[[Se
 
 def describe_kwargs(emitted: Mapping[str, Any], *, reveal: Resolve | None = None) -> dict[str, Any]:
     """Plain data for ``show``: secrets as references (values with ``reveal``), objects named."""
-    from ..tls import describe_tls
+    from .._tls import describe_tls
 
     def get(s: Secret) -> str:
         return s.reference if reveal is None else reveal(s)

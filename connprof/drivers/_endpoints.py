@@ -1,7 +1,7 @@
 """Split a profile's ``hosts`` entries into ``(host, port)`` pairs, the one way drivers read them.
 
 The model accepts ``host``, ``host:port``, ``[v6]``, ``[v6]:port`` and a bare IPv6 address
-(checked in ``connprof.models``); this turns each into a host without brackets and a port, the
+(checked in ``connprof._models``); this turns each into a host without brackets and a port, the
 profile's ``port`` filling in where the entry names none.
 """
 

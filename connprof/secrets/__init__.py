@@ -15,15 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import PluginError, SecretError
-from ..secretref import KINDS, SECRET_FIELDS
-from .env import EnvSource
-from .file import FileSource
-from .keyring_source import KeyringSource, entry
-from .source import SecretSource, WritableSecretSource, leaf, where
+from .._errors import PluginError, SecretError
+from .._secretref import KINDS, SECRET_FIELDS
+from ._env import EnvSource
+from ._file import FileSource
+from ._keyring import KeyringSource, entry
+from ._source import SecretSource, WritableSecretSource, leaf, where
 
 if TYPE_CHECKING:
-    from ..models import Profile
+    from .._models import Profile
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -77,7 +77,7 @@ def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
     if kind in KINDS:
         from pydantic_core import PydanticCustomError
 
-        from ..secretref import parse_secret_ref
+        from .._secretref import parse_secret_ref
 
         try:
             parse_secret_ref(reference)

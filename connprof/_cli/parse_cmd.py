@@ -1,0 +1,310 @@
+"""``connprof parse`` and ``connprof import``: a connection string as a canonical profile.
+
+``parse`` prints the profile; ``import`` stores its password in the keyring and writes it to
+``<user config dir>/profiles.d/NAME.yaml``. A password found in the string never reaches the
+output or the file: the profile holds the reference ``"keyring:"`` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._errors import ConnprofError
+
+__all__ = ["ParsedString", "add_parser", "parse_string"]
+
+_DRIVERS = {
+    "pymongo": "pymongo",
+    "mongodb": "pymongo",
+    "pyexasol": "pyexasol",
+    "exasol": "pyexasol",
+}
+_STRING_HELP = "a mongodb:// or mongodb+srv:// URI, or an Exasol DSN; - reads it from stdin"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+
+
+@dataclass(frozen=True)
+class ParsedString:
+    """A connection string as a profile body, plus what the user must be told about it."""
+
+    profile: dict[str, Any]
+    kind: str  # "URI" or "DSN", for messages
+    password: str | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    drivers = sorted(_DRIVERS)
+    p = sub.add_parser(
+        "parse",
+        parents=[common],
+        help="print a MongoDB URI or Exasol DSN as a profile",
+        description="Print a MongoDB URI or an Exasol DSN as a canonical connprof profile in "
+        'YAML. A password in the string is replaced by the reference "keyring:" and reported '
+        "on stderr, never printed.",
+    )
+    p.add_argument("string", metavar="STRING", help=_STRING_HELP)
+    p.add_argument(
+        "--driver", choices=drivers, help="the driver the string is for (default: guessed)"
+    )
+    p.set_defaults(func=run_parse)
+
+    q = sub.add_parser(
+        "import",
+        parents=[common],
+        help="save a MongoDB URI or Exasol DSN as profile NAME",
+        description="Parse STRING, store its password in the keyring (service connprof, user "
+        "NAME/password) and write the profile to <user config dir>/profiles.d/NAME.yaml. An "
+        "existing file or profile NAME is kept unless --force is given.",
+    )
+    q.add_argument("string", metavar="STRING", help=_STRING_HELP)
+    q.add_argument("--name", required=True, help="the profile name (also the file name)")
+    q.add_argument(
+        "--driver", choices=drivers, help="the driver the string is for (default: guessed)"
+    )
+    q.add_argument(
+        "--force", action="store_true", help="replace an existing file or profile of that name"
+    )
+    q.set_defaults(func=run_import)
+
+
+# -- parse -------------------------------------------------------------------------------------
+
+
+def parse_string(text: str, driver: str | None = None) -> ParsedString:
+    """The canonical profile body ``text`` means, for ``driver`` or the one its shape says."""
+    driver = _DRIVERS[driver] if driver is not None else _guess_driver(text)
+    # Messages of a DSN read by guess say "DSN part ...", which tells the user how it was read.
+    parsed = _from_mongodb_uri(text) if driver == "pymongo" else _from_exasol_dsn(text)
+    _check_loads(parsed)
+    return parsed
+
+
+def _check_loads(parsed: ParsedString) -> None:
+    """Refuse to hand out a profile that connprof itself would not load."""
+    from pydantic import ValidationError
+
+    from .._models import Profile
+
+    try:
+        Profile.model_validate({"name": "parsed", **parsed.profile})
+    except ValidationError as exc:
+        # hide_input_in_errors is set on the models: the message holds no value from the string.
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise ConnprofError(
+            f"the {parsed.kind} gives a profile connprof cannot load: {where}: {problem['msg']}"
+        ) from None
+
+
+def _guess_driver(text: str) -> str:
+    scheme, sep, _ = text.partition("://")
+    if not sep:
+        return "pyexasol"  # a DSN has no scheme
+    if scheme.lower() in ("mongodb", "mongodb+srv"):
+        return "pymongo"
+    # Only the scheme is shown: the rest may hold a password.
+    raise ConnprofError(
+        f"cannot tell which driver a {scheme[:20]!r}:// string is for: connprof reads mongodb:// "
+        "and mongodb+srv:// URIs and Exasol DSNs; pass --driver pymongo or --driver pyexasol"
+    )
+
+
+def _from_exasol_dsn(text: str) -> ParsedString:
+    from .._uri.exasol import exasol_profile_fields, parse_exasol_dsn
+
+    dsn = parse_exasol_dsn(text)
+    fields = exasol_profile_fields(dsn)
+    profile: dict[str, Any] = {"driver": "pyexasol"}
+    if "port" in fields:
+        profile["hosts"] = [host for host, _, _ in dsn.nodes]
+        profile["port"] = fields["port"]
+    else:  # the nodes listen on different ports: each host says its own
+        profile["hosts"] = [f"{host}:{port}" for host, port, _ in dsn.nodes]
+    notes = []
+    if "tls" in fields:
+        profile["tls"] = fields["tls"]
+        if fields["tls"]["fingerprint"] == "nocertcheck":
+            # The string already turned the checks off; without the acknowledgement the profile
+            # would not load. Said out loud so that it is a decision, not a surprise.
+            profile["allow_insecure"] = True
+            notes.append(
+                "the DSN says nocertcheck, which accepts any server certificate; the profile "
+                "says allow_insecure: true to keep that. Pin the certificate's fingerprint "
+                "(tls.fingerprint) or drop nocertcheck to have it checked"
+            )
+    return ParsedString(profile, "DSN", notes=tuple(notes))
+
+
+def _from_mongodb_uri(text: str) -> ParsedString:
+    import dataclasses
+
+    from .._uri.mongodb import (
+        MongoURI,
+        format_mongodb_uri,
+        mongodb_profile_fields,
+        parse_mongodb_uri,
+    )
+
+    uri = parse_mongodb_uri(text)
+    # The password leaves the profile here; what is left is what the profile may say.
+    fields = mongodb_profile_fields(dataclasses.replace(uri, password=None))
+    # The endpoint stays a uri (a mongodb+srv:// name or a socket path is no host:port entry),
+    # with nothing but the scheme and hosts: the rest is in the canonical fields.
+    profile: dict[str, Any] = {
+        "driver": "pymongo",
+        "uri": format_mongodb_uri(MongoURI(uri.scheme, uri.hosts)),
+    }
+    for key in ("database", "auth", "tls", "options"):
+        if key in fields:
+            profile[key] = dict(fields[key]) if isinstance(fields[key], dict) else fields[key]
+    if uri.password is not None:
+        profile.setdefault("auth", {})["password"] = "keyring:"
+    notes = [f"the URI warns: {warning}" for warning in uri.warnings]
+    tls = profile.get("tls")
+    if isinstance(tls, dict):
+        # A URI's file paths are relative to where it is used; a profile's are relative to its
+        # file. Made absolute here, they keep meaning the files the user has in mind.
+        for key in ("ca", "client_cert", "client_key", "crl"):
+            if isinstance(tls.get(key), str) and tls[key] != "system":
+                tls[key] = os.path.abspath(tls[key])
+        if tls.get("verify") == "none":
+            profile["allow_insecure"] = True
+            notes.append(
+                "the URI turns certificate verification off (tlsInsecure or "
+                "tlsAllowInvalidCertificates); the profile says allow_insecure: true to keep "
+                "that. Remove it, and the option, to have certificates checked"
+            )
+    return ParsedString(profile, "URI", password=uri.password, notes=tuple(notes))
+
+
+def _text(argument: str) -> str:
+    # "-" keeps a password out of the shell history and the process list.
+    if argument == "-":
+        return sys.stdin.readline().rstrip("\r\n")
+    return argument
+
+
+def run_parse(args: argparse.Namespace) -> int:
+    import yaml
+
+    parsed = parse_string(_text(args.string), args.driver)
+    for note in parsed.notes:
+        print(f"connprof: note: {note}", file=sys.stderr)
+    if parsed.password is not None:
+        print(
+            f"connprof: the {parsed.kind}'s password is not printed: the profile says "
+            'auth.password: "keyring:". Store it under the name you give the profile: '
+            "connprof secret set NAME password",
+            file=sys.stderr,
+        )
+    driver = parsed.profile["driver"]
+    sys.stdout.write(f"# a {driver} profile from `connprof parse`; put it under profiles: NAME\n")
+    sys.stdout.write(yaml.safe_dump(parsed.profile, sort_keys=False, allow_unicode=True))
+    return 0
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def run_import(args: argparse.Namespace) -> int:
+    name: str = args.name
+    if not _NAME.match(name):
+        raise ConnprofError(
+            f"--name {name!r} is not a profile name: start with a letter or digit, then use "
+            "letters, digits, '.', '_' and '-'"
+        )
+    parsed = parse_string(_text(args.string), args.driver)
+    from .._config import discover, load_files, user_config_dir
+
+    folder = os.path.join(user_config_dir(), "profiles.d")
+    target = os.path.join(folder, f"{name}.yaml")
+    elsewhere = [
+        f.path
+        for f in load_files(discover(args.config))
+        if name in f.names() and os.path.abspath(f.path) != os.path.abspath(target)
+    ]
+    if not args.force:
+        if os.path.exists(target):
+            raise ConnprofError(
+                f"{target} already exists; pass --force to replace it, or choose another --name"
+            )
+        if elsewhere:
+            raise ConnprofError(
+                f"profile {name!r} already exists in {elsewhere[0]}; choose another --name, or "
+                "pass --force to write it anyway (the files then merge)"
+            )
+
+    for note in parsed.notes:
+        print(f"connprof: note: {note}", file=sys.stderr)
+    if parsed.password is not None:
+        from ..secrets import store_secret
+
+        store_secret("keyring:", profile=name, field="password", value=parsed.password)
+        print(
+            f"connprof: stored the {parsed.kind}'s password in the keyring "
+            f"(service connprof, user {name}/password)",
+            file=sys.stderr,
+        )
+    _write_new_file(folder, target, _file_text(name, parsed), replace=args.force)
+    print(f"connprof: wrote profile {name!r} to {target}")
+    if elsewhere:
+        print(
+            f"connprof: note: {elsewhere[0]} defines {name!r} too; the files merge, the "
+            "higher-precedence one winning key by key",
+            file=sys.stderr,
+        )
+    if args.config or os.environ.get("CONNPROF_CONFIG"):
+        print(
+            "connprof: note: --config or CONNPROF_CONFIG is set, so connprof reads only those "
+            f"files and not {target}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _file_text(name: str, parsed: ParsedString) -> str:
+    import yaml
+
+    document = {"version": 1, "profiles": {name: parsed.profile}}
+    header = f"# Written by `connprof import` from a {parsed.profile['driver']} {parsed.kind}.\n"
+    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _write_new_file(folder: str, target: str, text: str, *, replace: bool) -> None:
+    """Write ``target`` whole or not at all: a temporary file in the same folder, then a rename.
+
+    Without ``replace`` the rename is a hard link, which fails if ``target`` appeared meanwhile.
+    """
+    os.makedirs(folder, exist_ok=True)
+    import tempfile
+
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".import-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        if replace:
+            os.replace(temp, target)
+            return
+        try:
+            os.link(temp, target)
+        except FileExistsError:
+            raise ConnprofError(
+                f"{target} already exists; pass --force to replace it, or choose another --name"
+            ) from None
+        except OSError:  # no hard links on this file system: check, then rename
+            if os.path.exists(target):
+                raise ConnprofError(
+                    f"{target} already exists; pass --force to replace it"
+                ) from None
+            os.replace(temp, target)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)

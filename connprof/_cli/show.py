@@ -1,0 +1,133 @@
+"""``connprof show [NAME]``: the merged profile, secrets as references, and each value's source."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "show",
+        parents=[common],
+        help="print one merged profile and the driver arguments it emits",
+        description="Print the merged, validated profile NAME (the default profile when omitted) "
+        "and the keyword arguments its driver gets. Secrets show as their references; only "
+        "--reveal resolves them and prints the values.",
+    )
+    p.add_argument("name", nargs="?", help="profile name (default: CONNPROF_PROFILE or 'default:')")
+    p.add_argument(
+        "--format",
+        choices=("yaml", "json", "kwargs"),
+        default="yaml",
+        help="yaml (default), json, or kwargs: only the driver arguments, as JSON",
+    )
+    p.add_argument(
+        "--explain", action="store_true", help="show where each value came from (file:line:col)"
+    )
+    p.add_argument(
+        "--reveal",
+        action="store_true",
+        help="resolve secret references and print their values in the driver arguments",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._config import resolve_profile
+
+    resolved = resolve_profile(args.name, args.config)
+    kwargs, error = resolved.kwargs, resolved.kwargs_error
+    if args.reveal and kwargs is not None:
+        kwargs = _revealed(resolved.data)
+        print(
+            f"connprof: --reveal: the output holds the secret values of profile '{resolved.name}'",
+            file=sys.stderr,
+        )
+    if args.format == "kwargs":
+        if error is None:
+            _json(kwargs)
+    elif args.format == "json":
+        doc: dict[str, Any] = {"profile": resolved.data, "kwargs": kwargs}
+        if error is not None:
+            doc["kwargs_error"] = error
+        if args.explain:
+            doc["provenance"] = resolved.provenance
+        _json(doc)
+    elif args.explain:
+        sys.stdout.write(format_explain(resolved.name, resolved.provenance, resolved.data))
+    else:
+        import yaml
+
+        def dump(data: Any) -> str:
+            return yaml.safe_dump(
+                data, sort_keys=False, default_flow_style=False, allow_unicode=True
+            )
+
+        sys.stdout.write(f"# profile {resolved.name} from {', '.join(resolved.files)}\n")
+        sys.stdout.write(dump(resolved.data))
+        call = ENTRY_CALLS.get(resolved.data["driver"], resolved.data["driver"])
+        if kwargs is not None:
+            how = (
+                "secret values" if args.reveal else "secrets as references; --reveal resolves them"
+            )
+            sys.stdout.write(f"---\n# driver arguments: {call}(**kw) ({how})\n")
+            sys.stdout.write(dump(kwargs))
+        elif error is not None:
+            sys.stdout.write(f"---\n# driver arguments: none, {call} cannot take this profile\n")
+    if error is not None:
+        print(f"connprof: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+#: What the arguments are for, as the README and ``show`` name it.
+ENTRY_CALLS = {
+    "pymongo": "pymongo.MongoClient",
+    "cassandra": "cassandra.cluster.Cluster",
+    "crate": "crate.client.connect",
+    "hazelcast": "hazelcast.HazelcastClient",
+    "pyexasol": "pyexasol.connect",
+}
+
+
+def _json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def _revealed(data: dict[str, Any]) -> dict[str, Any]:
+    """The driver arguments with secrets resolved: the one place a value is printed."""
+    from .._models import Profile
+    from ..drivers import describe_kwargs, emit, plain
+    from ..secrets import SecretResolver
+
+    profile = Profile.model_validate(data)
+    resolver = SecretResolver(profile.name)
+    described = describe_kwargs(emit(profile), reveal=lambda s: resolver.get(s.reference, s.field))
+    result: dict[str, Any] = plain(described)
+    return result
+
+
+def _leaf(data: dict[str, Any], dotted: str) -> Any:
+    # Provenance is kept two levels deep at most, and option names may contain dots.
+    value: Any = data
+    for part in dotted.split(".", 1):
+        value = value[part]
+    return value
+
+
+def format_explain(name: str, provenance: dict[str, str], data: dict[str, Any]) -> str:
+    """One line per value: key, value, and the place it came from."""
+    rows = []
+    for dotted, origin in provenance.items():
+        value = _leaf(data, dotted)
+        shown = value if isinstance(value, str) else json.dumps(value)
+        rows.append((dotted, str(shown), origin))
+    kw = max((len(r[0]) for r in rows), default=0)
+    vw = min(max((len(r[1]) for r in rows), default=0), 60)
+    lines = [f"# profile {name}: value, then where it came from"]
+    lines += [f"{k:<{kw}}  {v:<{vw}}  {o}" for k, v, o in rows]
+    return "\n".join(lines) + "\n"

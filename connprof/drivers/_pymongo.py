@@ -1,0 +1,226 @@
+"""Emit ``pymongo.MongoClient(**kw)`` arguments from a canonical profile.
+
+pymongo builds its own ``SSLContext`` from its ``tls*`` options (``pymongo.ssl_support``), so
+the TLS block is spelled as those options, and whatever they cannot say is refused:
+
+- pymongo takes no SSLContext, SNI name, cipher string or protocol range. Its context is
+  ``SSLContext(PROTOCOL_TLS_CLIENT)``, whose floor on Python >= 3.10 is TLS 1.2 and whose ceiling
+  is the newest version OpenSSL knows (1.3). So ``min_version: "1.2"`` and ``max_version: "1.3"``
+  are what pymongo does already and emit nothing; any other version, ``ciphers``,
+  ``server_name`` and ``fingerprint`` are refused.
+- The client certificate and key must be one file (``tlsCertificateKeyFile``).
+- The default database is only read from a URI given as ``host``, so ``host`` is always a
+  ``mongodb://h1:p1,h2:p2/db`` (or ``mongodb+srv://host/db``) URI without credentials or options;
+  everything else is a keyword argument, where pymongo validates strictly (a bad value in a URI
+  is only a warning).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .._errors import UnsupportedSetting
+from . import client_files, secret
+
+if TYPE_CHECKING:
+    from .._models import TLS, Auth, Profile
+
+__all__ = ["NAME", "emit"]
+
+NAME = "pymongo"
+
+# What pymongo's own context does (see the module docstring): these values need no argument.
+_IMPLIED_MIN = "1.2"
+_IMPLIED_MAX = "1.3"
+
+# The arguments emit() sets itself; an `options` key may not set them a second time. pymongo
+# reads option names case-insensitively, so the check is too.
+_OWN = {"host", "port", "username", "password", "authsource", "authmechanism",
+        "authmechanismproperties"}  # fmt: skip
+
+
+def emit(profile: Profile) -> dict[str, Any]:
+    """The ``MongoClient`` keyword arguments; ``UnsupportedSetting`` for what pymongo lacks."""
+    kw: dict[str, Any] = {"host": _host_uri(profile)}
+    kw.update(_tls(profile))
+    kw.update(_auth(profile))
+    taken = {key.lower() for key in kw} | _OWN
+    for key, value in profile.options.items():
+        if key.lower() in taken:
+            raise UnsupportedSetting(
+                NAME,
+                f"options.{key}",
+                f"connprof sets {key} from the profile's own fields (hosts, uri, database, auth, "
+                "tls); remove it from options",
+            )
+        kw[key] = value
+    return kw
+
+
+def _host_uri(profile: Profile) -> str:
+    """``mongodb://h1:p1,h2:p2/db``: the seeds and the default database, nothing else."""
+    database = profile.database
+    if profile.uri is not None:
+        from .._uri.mongodb import parse_mongodb_uri
+
+        parsed = parse_mongodb_uri(profile.uri)
+        scheme = parsed.scheme
+        seeds = [_seed(host, port) for host, port in parsed.hosts]
+        # The loader folds the uri's database into the profile; the uri's own is the fallback.
+        database = database or parsed.database
+    else:
+        scheme = "mongodb"
+        seeds = [_seed_from_hosts_entry(entry, profile.port) for entry in profile.hosts or ()]
+    path = "/" + quote(database, safe="") if database else "/"
+    return f"{scheme}://{','.join(seeds)}{path}"
+
+
+def _seed(host: str, port: int | None) -> str:
+    if host.endswith(".sock"):
+        # A Unix socket path goes into the URI percent-encoded (the MongoDB URI spec).
+        return quote(host, safe="")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return host if port is None else f"{host}:{port}"
+
+
+def _seed_from_hosts_entry(entry: str, default_port: int | None) -> str:
+    # The model has checked the shape: host, host:port, [v6], [v6]:port or a bare v6 address.
+    if entry.count(":") > 1 and not entry.startswith("["):
+        host, port = f"[{entry}]", default_port
+    elif entry.startswith("["):
+        close = entry.index("]")
+        host, rest = entry[: close + 1], entry[close + 1 :]
+        port = int(rest[1:]) if rest else default_port
+    elif ":" in entry:
+        host, _, port_text = entry.rpartition(":")
+        port = int(port_text)
+    else:
+        host, port = entry, default_port
+    return host if port is None else f"{host}:{port}"
+
+
+def _tls(profile: Profile) -> dict[str, Any]:
+    tls = profile.tls
+    srv = (profile.uri or "").lower().startswith("mongodb+srv://")
+    if not tls.enabled:
+        # mongodb+srv:// turns TLS on by itself; a profile that says off must say so to pymongo.
+        return {"tls": False} if srv else {}
+    _refuse_what_pymongo_cannot_say(tls)
+    kw: dict[str, Any] = {"tls": True}
+    if tls.ca != "system":
+        # With no tlsCAFile pymongo loads the OS store (load_default_certs): that is "system".
+        kw["tlsCAFile"] = tls.ca
+    if tls.verify == "none":
+        # This also turns the OCSP check off; pymongo rejects tlsDisableOCSPEndpointCheck beside
+        # it, so `ocsp` is not emitted here.
+        kw["tlsAllowInvalidCertificates"] = True
+    else:
+        if tls.verify == "ca":
+            kw["tlsAllowInvalidHostnames"] = True
+        if not tls.ocsp:
+            kw["tlsDisableOCSPEndpointCheck"] = True
+    if tls.crl:
+        kw["tlsCRLFile"] = tls.crl
+    password = secret(profile, "tls.client_key_password")
+    if tls.client_cert:
+        # Without a password, an encrypted key would make OpenSSL prompt on the terminal:
+        # KeyFile checks the file when the arguments are built.
+        kw["tlsCertificateKeyFile"], _ = client_files(tls, password)
+    if password is not None:
+        kw["tlsCertificateKeyFilePassword"] = password
+    return kw
+
+
+def _refuse_what_pymongo_cannot_say(tls: TLS) -> None:
+    if tls.client_key:
+        raise UnsupportedSetting(
+            NAME,
+            "tls.client_key",
+            "pymongo takes the certificate and its key in one file (tlsCertificateKeyFile); "
+            "combine them once with `cat client.key client.crt > client.pem && chmod 600 "
+            "client.pem`, then set client_cert: client.pem and remove client_key",
+        )
+    if tls.client_key_password and not tls.client_cert:
+        raise UnsupportedSetting(
+            NAME,
+            "tls.client_key_password",
+            "there is no client certificate for the password to unlock; set client_cert or "
+            "remove client_key_password",
+        )
+    if tls.crl and tls.verify == "none":
+        raise UnsupportedSetting(
+            NAME,
+            "tls.crl",
+            "pymongo rejects a CRL while certificate checks are off (verify: none); remove crl "
+            "or verify the server",
+        )
+    if tls.fingerprint:
+        raise UnsupportedSetting(
+            NAME,
+            "tls.fingerprint",
+            "pymongo cannot pin a server certificate; verify it against a CA instead (tls.ca)",
+        )
+    if tls.min_version != _IMPLIED_MIN:
+        raise UnsupportedSetting(
+            NAME,
+            "tls.min_version",
+            f"pymongo always allows TLS {_IMPLIED_MIN} and newer and has no option for another "
+            f'minimum; remove min_version (or set it to "{_IMPLIED_MIN}"), and enforce a '
+            "higher minimum on the server",
+        )
+    if tls.max_version is not None and tls.max_version != _IMPLIED_MAX:
+        raise UnsupportedSetting(
+            NAME,
+            "tls.max_version",
+            "pymongo has no option for a maximum TLS version; remove max_version, or cap the "
+            "version on the server",
+        )
+    if tls.ciphers:
+        raise UnsupportedSetting(
+            NAME,
+            "tls.ciphers",
+            "pymongo has no option for a cipher list and uses OpenSSL's defaults; remove "
+            "ciphers, or restrict them on the server",
+        )
+    if tls.server_name:
+        raise UnsupportedSetting(
+            NAME,
+            "tls.server_name",
+            "pymongo sends and verifies the host name it connects to, with no option for "
+            "another; list the hosts under the names their certificates carry (or use "
+            "verify: ca to skip the host name check)",
+        )
+
+
+def _auth(profile: Profile) -> dict[str, Any]:
+    auth: Auth = profile.auth
+    if auth.token is not None or auth.refresh_token is not None:
+        which = "auth.token" if auth.token is not None else "auth.refresh_token"
+        raise UnsupportedSetting(
+            NAME,
+            which,
+            "pymongo takes no bearer token; for MONGODB-OIDC set auth.mechanism: MONGODB-OIDC "
+            "and auth.properties: {ENVIRONMENT: ...}, or use user and password",
+        )
+    kw: dict[str, Any] = {}
+    password = secret(profile, "auth.password")
+    if password is not None and auth.user is None:
+        # pymongo drops a password without a user without a word: refuse instead.
+        raise UnsupportedSetting(
+            NAME,
+            "auth.password",
+            "pymongo ignores a password without a user name; set auth.user",
+        )
+    if auth.user is not None:
+        kw["username"] = auth.user
+    if password is not None:
+        kw["password"] = password
+    if auth.source is not None:
+        kw["authSource"] = auth.source
+    if auth.mechanism is not None:
+        kw["authMechanism"] = auth.mechanism
+    if auth.properties:
+        kw["authMechanismProperties"] = dict(auth.properties)
+    return kw
