@@ -370,7 +370,7 @@ REASON = re.compile(
 class FunctionImport:
     path: Path
     line: int
-    modules: tuple[str, ...]  # json, or .._config import resolve_profile
+    statement: str  # import json, or from .._config import resolve_profile
     comment: str | None  # the explanatory comment found, if any
 
 
@@ -428,13 +428,13 @@ def read_function_imports(package_dir: Path = ROOT / PACKAGE) -> list[FunctionIm
                 elif line not in import_lines:
                     break
                 line -= 1
+            names = ", ".join(a.name for a in node.names)
             if isinstance(node, ast.Import):
-                names = tuple(a.name for a in node.names)
+                statement = f"import {names}"
             else:
-                base = "." * node.level + (node.module or "")
-                names = tuple(f"{base} import {a.name}" for a in node.names)
+                statement = f"from {'.' * node.level}{node.module or ''} import {names}"
             reason = next((n for n in notes if REASON.search(n)), None)
-            found.append(FunctionImport(path, node.lineno, names, reason))
+            found.append(FunctionImport(path, node.lineno, statement, reason))
     return found
 
 
@@ -594,7 +594,7 @@ def test_no_import_cycle() -> None:
 def test_every_deferred_import_says_why() -> None:
     missing = [f for f in read_function_imports() if f.comment is None]
     listing = "\n".join(
-        f"  {f.path.relative_to(ROOT).as_posix()}:{f.line}  {', '.join(f.modules)}" for f in missing
+        f"  {f.path.relative_to(ROOT).as_posix()}:{f.line}  {f.statement}" for f in missing
     )
     assert not missing, (
         "imports inside functions without a comment saying why they are deferred "
