@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring_service as ks
 import pytest
 
 import connprof
@@ -32,6 +31,7 @@ from connprof.secrets import (
     resolve_secret,
     store_secret,
 )
+from tests import keyring_service as ks
 
 MARK = uuid.uuid4().hex[:16]  # what is searched for: any 16 characters of it are a leak
 LEAVES = ("password", "token", "refresh_token", "client_key_password")

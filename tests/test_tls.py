@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tls_certs import KEY_PASSWORD, Certs
 
 from connprof._errors import TLSFileError
 from connprof._models import TLS
 from connprof._tls import build_ssl_context, describe_tls
+from tests.tls_certs import KEY_PASSWORD, Certs
 
 
 class OneShotTLSServer:

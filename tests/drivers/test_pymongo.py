@@ -10,22 +10,22 @@ from typing import Any
 import pymongo
 import pytest
 import yaml
-from driver_scenarios import (
+from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+
+from connprof import load_profile
+from tests.drivers.fake_servers_mongo_crate import FakeMongo
+from tests.drivers.scenario import (
     check_row,
     load_row,
     load_rows,
     row_params,
     write_profile,
 )
-from fake_servers_mongo_crate import FakeMongo
-from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
-from tls_certs import KEY_PASSWORD, Certs
-
-from connprof import load_profile
+from tests.tls_certs import KEY_PASSWORD, Certs
 
 ROWS = load_rows("pymongo")
 CA_SUBJECT = ssl._ssl._test_decode_cert(  # type: ignore[attr-defined]
-    str(Path(__file__).parent.parent / "sample_profiles" / "certs" / "ca.pem")
+    str(Path(__file__).resolve().parents[2] / "sample_profiles" / "certs" / "ca.pem")
 )["subject"]
 
 

@@ -17,15 +17,15 @@ from typing import Any
 import hazelcast
 import pytest
 import yaml
-from driver_scenarios import check_row, load_row, load_rows, row_params
-from fake_servers_cqh import CloseAfterHandshake
 from hazelcast.config import Config
 from hazelcast.errors import IllegalStateError
 from hazelcast.security import BasicTokenProvider
-from tls_certs import KEY_PASSWORD, Certs
 
 from connprof import load_profile
 from connprof._errors import TLSFileError
+from tests.drivers.fake_servers_cqh import CloseAfterHandshake
+from tests.drivers.scenario import check_row, load_row, load_rows, row_params
+from tests.tls_certs import KEY_PASSWORD, Certs
 
 ROWS = load_rows("hazelcast")
 AUTH_WITH_CREDENTIALS = 0x100  # ClientAuthentication

@@ -94,7 +94,7 @@ def test_parse_nocertcheck_is_acknowledged_out_loud(
 def test_the_parsed_profile_gives_pyexasol_the_same_nodes(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, dsn: str
 ) -> None:
-    from test_exasol_dsn import pyexasol_nodes
+    from tests.uri.test_exasol import pyexasol_nodes
 
     code, out, _ = run(capsys, "parse", dsn)
     assert code == 0
@@ -415,9 +415,8 @@ def test_import_without_a_keyring_stores_nothing_and_writes_nothing(
 def test_import_stores_the_password_in_the_real_keyring(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import keyring_service as ks
-
     from connprof.secrets import resolve_secret
+    from tests import keyring_service as ks
 
     ks.use_secret_service(monkeypatch)
     name = ks.unique_profile()

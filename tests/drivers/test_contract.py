@@ -27,7 +27,7 @@ from connprof import UnsupportedSetting, list_profiles, load_profile
 from connprof._models import Profile
 from connprof.drivers import DRIVER_MODULES, Construct, SSLContextSpec, emit
 
-SAMPLES = sorted((Path(__file__).parent.parent / "sample_profiles").glob("*.yaml"))
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_profiles").glob("*.yaml"))
 # What each driver's own package is called once imported; emitting must import none of these.
 DRIVER_PACKAGES = ("pymongo", "bson", "crate", "urllib3", "cassandra", "hazelcast", "pyexasol",
                    "websocket", "keyring")  # fmt: skip

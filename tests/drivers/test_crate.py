@@ -18,13 +18,13 @@ import urllib3
 import yaml
 from crate.client.exceptions import ConnectionError as CrateConnectionError
 from crate.client.http import Client
-from driver_scenarios import check_row, load_row, load_rows, row_params
-from fake_servers_mongo_crate import FakeCrateHTTPS
-from tls_certs import Certs
 
 from connprof import TLSFileError, load_profile
 from connprof._tls import build_ssl_context
 from connprof.drivers._crate import os_trust_store
+from tests.drivers.fake_servers_mongo_crate import FakeCrateHTTPS
+from tests.drivers.scenario import check_row, load_row, load_rows, row_params
+from tests.tls_certs import Certs
 
 ROWS = load_rows("crate")
 # Arguments only crate.client.connect() takes; http.Client (offline) gets the rest.

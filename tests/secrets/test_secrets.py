@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring_service as ks
 import pytest
 
 from connprof import load_profile
@@ -35,6 +34,7 @@ from connprof.secrets import (
     store_secret,
 )
 from connprof.secrets._file import mode_problem
+from tests import keyring_service as ks
 
 # Spaces, a colon, non-ASCII and a trailing space: all part of the secret.
 VALUE = "pä ss:wörd\twith spaces "

@@ -17,11 +17,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring_service as ks
 import pytest
 
 from connprof._errors import SecretNotFound
 from connprof.secrets import SecretResolver, delete_secret, resolve_secret, store_secret
+from tests import keyring_service as ks
 
 pytestmark = pytest.mark.keyring
 

@@ -1,4 +1,4 @@
-"""Every lint rule against its own examples: ``tests/lint_examples/CPnnn/{bad,good}/*.yaml``.
+"""Every lint rule against its own examples: ``tests/lint/examples/CPnnn/{bad,good}/*.yaml``.
 
 A bad example's header lists every finding it must produce, as ``# expect: CODE LINE`` lines,
 and nothing else may be reported. A good example must lint clean. Header directives:
@@ -22,8 +22,8 @@ import pytest
 from connprof._lint import RULES, engine, lint_paths
 from connprof._lint.report import FORMATS
 
-EXAMPLES = Path(__file__).resolve().parent / "lint_examples"
-README = Path(__file__).resolve().parent.parent / "README.md"
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @dataclass

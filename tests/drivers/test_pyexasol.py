@@ -17,13 +17,13 @@ from typing import Any
 import pyexasol
 import pytest
 import yaml
-from driver_scenarios import check_row, load_row, load_rows, row_params
-from fake_servers_cqh import FakeWebSocketTLS, server_fingerprint
 from pyexasol.exceptions import ExaCommunicationError, ExaError
-from tls_certs import KEY_PASSWORD, Certs
 
 from connprof import load_profile
 from connprof._errors import TLSFileError
+from tests.drivers.fake_servers_cqh import FakeWebSocketTLS, server_fingerprint
+from tests.drivers.scenario import check_row, load_row, load_rows, row_params
+from tests.tls_certs import KEY_PASSWORD, Certs
 
 ROWS = load_rows("pyexasol")
 SECRETS = ("pw-for-exasol", "token-for-exasol", "refresh-for-exasol")

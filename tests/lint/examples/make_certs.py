@@ -1,6 +1,6 @@
 """Write the certificates and keys the --check-files examples use (run once; the output is kept).
 
-    python tests/lint_examples/make_certs.py
+    python tests/lint/examples/make_certs.py
 
 Throw-away material for tests only: every key here is public.
 """

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from connprof import _load as load
 from connprof._errors import ProfileValidationError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted(
     [*(ROOT / "tests" / "data" / "bad").glob("*.yaml"), *(ROOT / "sample_profiles").rglob("*.yaml")]
 )

@@ -24,7 +24,7 @@ import pytest
 import connprof
 from connprof import ConfigNotFound, ProfileValidationError
 
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 _HEADER = re.compile(r"#\s*(expect|also|secret|show):\s?(.*)\Z")
 _WHERE = re.compile(r"(?P<first>\d+)(?:-(?P<last>\d+))?:(?P<column>\d+|\*)\Z")
 

@@ -25,7 +25,7 @@ from connprof._errors import UnsupportedSetting
 from connprof._uri.mongodb import OPTIONS, mongodb_profile_fields
 
 # The spec files are CC BY-NC-SA: read from ../shared at run time, never copied in.
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "mongodb"
+SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs" / "mongodb"
 SECRET = "hunter2-SECRET"
 
 

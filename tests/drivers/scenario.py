@@ -1,4 +1,4 @@
-"""Run a driver's scenario rows (tests/data/scenarios/DRIVER.yaml): profile in, arguments out."""
+"""Run a driver's scenario rows (tests/drivers/scenarios/DRIVER.yaml): profile in, arguments out."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import yaml
 from connprof import ConnprofError, Profile, UnsupportedSetting, load_profile
 from connprof.drivers import describe_kwargs, emit, plain
 
-SCENARIOS = Path(__file__).parent / "data" / "scenarios"
-SAMPLE_CERTS = Path(__file__).parent.parent / "sample_profiles" / "certs"
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+SAMPLE_CERTS = Path(__file__).resolve().parents[2] / "sample_profiles" / "certs"
 
 
 def load_rows(driver: str) -> list[dict[str, Any]]:

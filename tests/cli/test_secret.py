@@ -6,10 +6,10 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring_service as ks
 import pytest
 
 from connprof._cli import main
+from tests import keyring_service as ks
 
 
 class Stdin(io.StringIO):

@@ -7,7 +7,7 @@ against scylla-driver, use a second environment (checked with scylla-driver 3.29
     python3 -m venv /tmp/venv-scylla
     /tmp/venv-scylla/bin/pip install scylla-driver pytest trustme cryptography
     /tmp/venv-scylla/bin/pip install pydantic pyyaml keyring platformdirs
-    PYTHONPATH=. /tmp/venv-scylla/bin/python -m pytest tests/test_driver_cassandra.py
+    PYTHONPATH=. /tmp/venv-scylla/bin/python -m pytest tests/drivers/test_cassandra.py
 
 The handshake assertions rest on what the loopback server saw (the CQL ``OPTIONS`` frame after
 the handshake) and on OpenSSL's verification texts, which both drivers report alike; only the
@@ -27,12 +27,12 @@ import yaml
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
 from cassandra.policies import RoundRobinPolicy
-from driver_scenarios import check_row, load_row, load_rows, row_params
-from fake_servers_cqh import CloseAfterHandshake
-from tls_certs import KEY_PASSWORD, Certs
 
 from connprof import load_profile
 from connprof._errors import TLSFileError
+from tests.drivers.fake_servers_cqh import CloseAfterHandshake
+from tests.drivers.scenario import check_row, load_row, load_rows, row_params
+from tests.tls_certs import KEY_PASSWORD, Certs
 
 ROWS = load_rows("cassandra")
 CQL_V4_OPTIONS = b"\x04\x00\x00\x00\x05"  # version 4 request, stream 0, opcode OPTIONS

@@ -1,6 +1,6 @@
 """`connprof lint`: output formats, exit codes, discovery, the samples, isolation, big files.
 
-The rules themselves are tested by their examples (test_lint_examples.py).
+The rules themselves are tested by their examples (tests/lint/test_examples.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from connprof._cli import main
 from connprof._lint import engine, lint_paths
 from connprof._lint.fastyaml import parse_plain
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_profiles"
 
 BAD = textwrap.dedent(
@@ -580,7 +580,7 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
 
 
 def test_check_files_without_cryptography_names_the_extra(tmp_path: Path) -> None:
-    cert = ROOT / "tests" / "lint_examples" / "CP042" / "good" / "certs" / "valid.pem"
+    cert = ROOT / "tests" / "lint" / "examples" / "CP042" / "good" / "certs" / "valid.pem"
     profiles = write(
         tmp_path / "p.yaml",
         f"profiles:\n  a:\n    driver: cassandra\n    hosts: [localhost]\n"
