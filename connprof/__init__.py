@@ -22,6 +22,7 @@ from ._errors import (
     UnsupportedSetting,
     UriError,
 )
+from ._version import __version__
 
 if TYPE_CHECKING:
     from ._api import list_profiles, load_profile
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from ._uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
     from ._uri.mongodb import MongoURI, format_mongodb_uri, parse_mongodb_uri
 
-__version__ = "0.1.0"
 
 __all__ = [
     "TLS",

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from ._config import ConfigArg, list_profile_names, resolve_profile
+import warnings
+
+from ._config import list_profile_names, load_validated
+from ._discover import ConfigArg
 from ._models import Profile
 
 __all__ = ["list_profiles", "load_profile"]
 
 
 def load_profile(name: str | None = None, *, config: ConfigArg = None) -> Profile:
-    """The merged, validated profile ``name`` (or the default one), secrets still references.
+    """The composed, validated profile ``name`` (or the default one), secrets still references.
 
     ``config`` is a path or a list of paths, highest precedence first; without it the files
-    are discovered (``CONNPROF_CONFIG``, ``./connprof.yaml``, the user config dir).
+    are discovered (``CONNPROF_CONFIG``, the nearest ``connprof.yaml`` up to the repository
+    root, the user config dir). What the MongoDB specification says to warn about in the uri is
+    on ``Profile.warnings`` and is issued as a Python ``UserWarning`` too (once per place, as
+    Python shows warnings).
     """
-    resolved = resolve_profile(name, config)
-    profile = Profile.model_validate(resolved.data)
-    profile._provenance = dict(resolved.provenance)
+    profile, said = load_validated(name, config)
+    for text in said:
+        warnings.warn(f"connprof: profile '{profile.name}': {text}", UserWarning, stacklevel=2)
     return profile
 
 

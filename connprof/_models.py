@@ -26,16 +26,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ._derive import derive_whole, read_string
 from ._redact import userinfo
 from ._secretref import check_secret_ref
+from .drivers._registry import driver_choices, is_known_driver, resolve_driver
 
 if TYPE_CHECKING:
     import ssl
 
 __all__ = [
-    "DEFAULT_PORTS",
-    "DRIVERS",
-    "DRIVER_ALIASES",
     "TLS",
     "Auth",
     "FieldProblem",
@@ -43,24 +42,6 @@ __all__ = [
     "TLSVersion",
     "resolve_driver",
 ]
-
-DRIVERS = ("pymongo", "cassandra", "crate", "hazelcast", "pyexasol")
-DRIVER_ALIASES = {
-    "mongodb": "pymongo",
-    "scylla": "cassandra",
-    "cratedb": "crate",
-    "exasol": "pyexasol",
-}
-DEFAULT_PORTS = {
-    "pymongo": 27017,
-    "cassandra": 9042,
-    "crate": 4200,
-    "hazelcast": 5701,
-    "pyexasol": 8563,
-}
-# Only pyexasol encrypts unless told otherwise; the others start in plaintext.
-DRIVER_TLS_DEFAULT = {"pymongo": False, "cassandra": False, "crate": False, "hazelcast": False,
-                      "pyexasol": True}  # fmt: skip
 
 TLSVersion = Literal["1.0", "1.1", "1.2", "1.3"]
 _VERSION_ORDER = {"1.0": 0, "1.1": 1, "1.2": 2, "1.3": 3}
@@ -117,26 +98,13 @@ class FieldProblem(Exception):
         self.at_key = at_key  # point at the key (a key that is wrong) rather than its value
 
 
-def resolve_driver(value: Any) -> Any:
-    """``mongodb`` → ``pymongo`` and the other aliases; anything else is checked by the Literal."""
-    if isinstance(value, str):
-        key = value.strip().lower()
-        return DRIVER_ALIASES.get(key, key)
-    return value
-
-
 def _known_driver(value: str) -> str:
     """A built-in driver, or one a package registers in the ``connprof.drivers`` entry points."""
-    if value in DRIVERS:
-        return value
-    from importlib.metadata import entry_points
-
-    # Only names are read here; a plugin is imported when its arguments are emitted.
-    if value and any(ep.name == value for ep in entry_points(group="connprof.drivers")):
+    if is_known_driver(value):
         return value
     raise PydanticCustomError(
         "literal_error",
-        "Input should be 'pymongo', 'cassandra', 'crate', 'hazelcast' or 'pyexasol' "
+        f"Input should be {driver_choices()} "
         "(or a driver a plugin registers under the connprof.drivers entry points)",
     )
 
@@ -328,6 +296,13 @@ class Profile(_Frozen):
     options: dict[str, Any] = Field(default_factory=dict)
     allow_insecure: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _derived(cls, data: Any) -> Any:
+        # The same string fields and defaults the loader gives (connprof._derive), so a profile
+        # validated by hand equals the one load_profile returns.
+        return derive_whole(data) if isinstance(data, dict) else data
+
     @field_validator("uri")
     @classmethod
     def _uri_shape(cls, value: str | None) -> str | None:
@@ -407,11 +382,25 @@ class Profile(_Frozen):
         return self
 
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
+    _warnings: tuple[str, ...] | None = PrivateAttr(default=None)
 
     @property
     def provenance(self) -> dict[str, str]:
         """Where each value came from: ``{"tls.ca": "connprof.yaml:12:7", ...}``."""
         return dict(self._provenance)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the MongoDB specification says to warn about in the uri (ignored options ...).
+
+        ``connprof show`` prints them on stderr; ``load_profile`` also issues each as a Python
+        ``UserWarning``. Empty for a profile without a uri.
+        """
+        if self._warnings is not None:
+            return self._warnings  # composed from files: every layer's uri, with its place
+        if self.uri is None or self.driver != "pymongo":
+            return ()
+        return tuple(f"the uri: {w}" for w in read_string("uri", self.uri, None).warnings)
 
     def redacted(self) -> dict[str, Any]:
         """The canonical form as plain data; secret fields hold their references, never values."""

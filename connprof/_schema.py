@@ -84,7 +84,8 @@ def _tidy(model: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def build_schema() -> dict[str, Any]:
     """The draft 2020-12 schema of one profile file."""
-    from ._models import DRIVER_ALIASES, DRIVERS, Profile
+    from ._models import Profile
+    from .drivers._registry import ALIASES, BUILTIN
 
     generated = Profile.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
     defs = {name: _tidy(name, d) for name, d in generated.pop("$defs").items()}
@@ -92,7 +93,7 @@ def build_schema() -> dict[str, Any]:
     profile["description"] = "A profile, or the part of it one file adds."
     props = profile["properties"]
     props["driver"] = {
-        "enum": [*DRIVERS, *DRIVER_ALIASES],
+        "enum": [*BUILTIN, *ALIASES],
         "description": DESCRIPTIONS["Profile.driver"],
     }
     props["tls"] = {

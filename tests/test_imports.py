@@ -566,22 +566,6 @@ def test_the_reader_reads_connprof() -> None:
     assert {i.importer for i in imports} >= {"connprof", "connprof._cli", "connprof.drivers"}
 
 
-#: The cycles this test found when it was written (commit da1a021); the xfail goes with them.
-CYCLES_WHEN_WRITTEN = (
-    "connprof -> _api -> _config -> connprof (_config.py: from . import __version__)",
-    "connprof -> _lint -> _lint.engine -> _config -> connprof (the same import)",
-    "drivers -> drivers._pymongo -> drivers (DRIVER_MODULES; from . import <helpers>)",
-    "drivers -> drivers._cassandra -> drivers (likewise)",
-    "drivers -> drivers._crate -> drivers (likewise)",
-    "drivers -> drivers._hazelcast -> drivers (likewise)",
-    "drivers -> drivers._pyexasol -> drivers (likewise)",
-    "_models -> drivers -> drivers._crate -> _models (both imports inside functions)",
-)
-
-
-@pytest.mark.xfail(
-    strict=True, reason="cycles being removed in issue 10: " + "; ".join(CYCLES_WHEN_WRITTEN)
-)
 def test_no_import_cycle() -> None:
     report = describe_cycles(read_imports())
     assert not report, "import cycles among connprof's modules:\n" + report

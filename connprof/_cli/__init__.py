@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="connprof", description="Declarative database connection profiles."
     )
     config_option(parser, "config_before")
-    from .. import __version__
+    from .._version import __version__  # deferred: only --version needs it
 
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

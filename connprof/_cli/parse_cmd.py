@@ -18,12 +18,6 @@ from .._errors import ConnprofError
 
 __all__ = ["ParsedString", "add_parser", "parse_string"]
 
-_DRIVERS = {
-    "pymongo": "pymongo",
-    "mongodb": "pymongo",
-    "pyexasol": "pyexasol",
-    "exasol": "pyexasol",
-}
 _STRING_HELP = "a mongodb:// or mongodb+srv:// URI, or an Exasol DSN; - reads it from stdin"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
@@ -39,7 +33,6 @@ class ParsedString:
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    drivers = sorted(_DRIVERS)
     p = sub.add_parser(
         "parse",
         parents=[common],
@@ -50,7 +43,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("string", metavar="STRING", help=_STRING_HELP)
     p.add_argument(
-        "--driver", choices=drivers, help="the driver the string is for (default: guessed)"
+        "--driver", type=_string_driver, help="pymongo or pyexasol, or an alias (default: guessed)"
     )
     p.set_defaults(func=run_parse)
 
@@ -65,7 +58,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     q.add_argument("string", metavar="STRING", help=_STRING_HELP)
     q.add_argument("--name", required=True, help="the profile name (also the file name)")
     q.add_argument(
-        "--driver", choices=drivers, help="the driver the string is for (default: guessed)"
+        "--driver", type=_string_driver, help="pymongo or pyexasol, or an alias (default: guessed)"
     )
     q.add_argument(
         "--force", action="store_true", help="replace an existing file or profile of that name"
@@ -78,11 +71,27 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def parse_string(text: str, driver: str | None = None) -> ParsedString:
     """The canonical profile body ``text`` means, for ``driver`` or the one its shape says."""
-    driver = _DRIVERS[driver] if driver is not None else _guess_driver(text)
+    driver = driver if driver is not None else _guess_driver(text)
     # Messages of a DSN read by guess say "DSN part ...", which tells the user how it was read.
     parsed = _from_mongodb_uri(text) if driver == "pymongo" else _from_exasol_dsn(text)
     _check_loads(parsed)
     return parsed
+
+
+def _string_driver(text: str) -> str:
+    """A driver that reads a connection string (the registry says which), by any spelling."""
+    from ..drivers._registry import BUILTIN, resolve_driver  # deferred: only parse needs it
+
+    name = resolve_driver(text)
+    spec = BUILTIN.get(name)
+    if spec is None or spec.string is None:
+        readers = [n for n, s in BUILTIN.items() if s.string is not None]
+        aliases = [a for n in readers for a in BUILTIN[n].aliases]
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {text!r} (choose from {', '.join(readers)}, or an alias: "
+            f"{', '.join(aliases)}; only these drivers read a connection string)"
+        )
+    return str(name)
 
 
 def _check_loads(parsed: ParsedString) -> None:
@@ -116,20 +125,22 @@ def _guess_driver(text: str) -> str:
 
 
 def _from_exasol_dsn(text: str) -> ParsedString:
-    from .._uri.exasol import exasol_profile_fields, parse_exasol_dsn
+    from .._derive import read_string  # deferred: the parsers load only for parse and import
 
-    dsn = parse_exasol_dsn(text)
-    fields = exasol_profile_fields(dsn)
+    # The same derivation a profile's dsn gets when it is composed (connprof._derive).
+    said = read_string("dsn", text, os.getcwd())
     profile: dict[str, Any] = {"driver": "pyexasol"}
-    if "port" in fields:
-        profile["hosts"] = [host for host, _, _ in dsn.nodes]
-        profile["port"] = fields["port"]
+    ports = {port for _, port in said.endpoints}
+    if len(ports) == 1:
+        profile["hosts"] = [host for host, _ in said.endpoints]
+        profile["port"] = ports.pop()
     else:  # the nodes listen on different ports: each host says its own
-        profile["hosts"] = [f"{host}:{port}" for host, port, _ in dsn.nodes]
+        profile["hosts"] = [f"{host}:{port}" for host, port in said.endpoints]
     notes = []
-    if "tls" in fields:
-        profile["tls"] = fields["tls"]
-        if fields["tls"]["fingerprint"] == "nocertcheck":
+    tls = said.fields.get("tls")
+    if isinstance(tls, dict):
+        profile["tls"] = dict(tls)
+        if tls["fingerprint"] == "nocertcheck":
             # The string already turned the checks off; without the acknowledgement the profile
             # would not load. Said out loud so that it is a decision, not a surprise.
             profile["allow_insecure"] = True
@@ -144,16 +155,15 @@ def _from_exasol_dsn(text: str) -> ParsedString:
 def _from_mongodb_uri(text: str) -> ParsedString:
     import dataclasses
 
-    from .._uri.mongodb import (
-        MongoURI,
-        format_mongodb_uri,
-        mongodb_profile_fields,
-        parse_mongodb_uri,
-    )
+    from .._derive import read_string  # deferred: the parsers load only for parse and import
+    from .._uri.mongodb import MongoURI, format_mongodb_uri, parse_mongodb_uri
 
     uri = parse_mongodb_uri(text)
-    # The password leaves the profile here; what is left is what the profile may say.
-    fields = mongodb_profile_fields(dataclasses.replace(uri, password=None))
+    # The password leaves the profile here; the rest is derived as a profile's uri is when it
+    # is composed (connprof._derive): a URI's relative file paths are relative to where it is
+    # used, so they are made absolute against the working directory.
+    without = format_mongodb_uri(dataclasses.replace(uri, password=None), reveal_password=True)
+    said = read_string("uri", without, os.getcwd())
     # The endpoint stays a uri (a mongodb+srv:// name or a socket path is no host:port entry),
     # with nothing but the scheme and hosts: the rest is in the canonical fields.
     profile: dict[str, Any] = {
@@ -161,25 +171,20 @@ def _from_mongodb_uri(text: str) -> ParsedString:
         "uri": format_mongodb_uri(MongoURI(uri.scheme, uri.hosts)),
     }
     for key in ("database", "auth", "tls", "options"):
-        if key in fields:
-            profile[key] = dict(fields[key]) if isinstance(fields[key], dict) else fields[key]
+        if key in said.fields:
+            value = said.fields[key]
+            profile[key] = dict(value) if isinstance(value, dict) else value
     if uri.password is not None:
         profile.setdefault("auth", {})["password"] = "keyring:"
     notes = [f"the URI warns: {warning}" for warning in uri.warnings]
     tls = profile.get("tls")
-    if isinstance(tls, dict):
-        # A URI's file paths are relative to where it is used; a profile's are relative to its
-        # file. Made absolute here, they keep meaning the files the user has in mind.
-        for key in ("ca", "client_cert", "client_key", "crl"):
-            if isinstance(tls.get(key), str) and tls[key] != "system":
-                tls[key] = os.path.abspath(tls[key])
-        if tls.get("verify") == "none":
-            profile["allow_insecure"] = True
-            notes.append(
-                "the URI turns certificate verification off (tlsInsecure or "
-                "tlsAllowInvalidCertificates); the profile says allow_insecure: true to keep "
-                "that. Remove it, and the option, to have certificates checked"
-            )
+    if isinstance(tls, dict) and tls.get("verify") == "none":
+        profile["allow_insecure"] = True
+        notes.append(
+            "the URI turns certificate verification off (tlsInsecure or "
+            "tlsAllowInvalidCertificates); the profile says allow_insecure: true to keep "
+            "that. Remove it, and the option, to have certificates checked"
+        )
     return ParsedString(profile, "URI", password=uri.password, notes=tuple(notes))
 
 
@@ -220,7 +225,8 @@ def run_import(args: argparse.Namespace) -> int:
             "letters, digits, '.', '_' and '-'"
         )
     parsed = parse_string(_text(args.string), args.driver)
-    from .._config import discover, load_files, user_config_dir
+    from .._config import load_files
+    from .._discover import discover, user_config_dir
 
     folder = os.path.join(user_config_dir(), "profiles.d")
     target = os.path.join(folder, f"{name}.yaml")

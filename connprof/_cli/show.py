@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     from .._config import resolve_profile
 
     resolved = resolve_profile(args.name, args.config)
+    for warning in resolved.warnings:
+        # What pymongo would warn about too (an unknown or ignored option): one line each.
+        print(f"connprof: warning: profile '{resolved.name}': {warning}", file=sys.stderr)
     kwargs, error = resolved.kwargs, resolved.kwargs_error
     if args.reveal and kwargs is not None:
         kwargs = _revealed(resolved.data)
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(f"# profile {resolved.name} from {', '.join(resolved.files)}\n")
         sys.stdout.write(dump(resolved.data))
-        call = ENTRY_CALLS.get(resolved.data["driver"], resolved.data["driver"])
+        call = resolved.call or resolved.data["driver"]
         if kwargs is not None:
             how = (
                 "secret values" if args.reveal else "secrets as references; --reveal resolves them"
@@ -81,16 +84,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"connprof: error: {error}", file=sys.stderr)
         return 1
     return 0
-
-
-#: What the arguments are for, as the README and ``show`` name it.
-ENTRY_CALLS = {
-    "pymongo": "pymongo.MongoClient",
-    "cassandra": "cassandra.cluster.Cluster",
-    "crate": "crate.client.connect",
-    "hazelcast": "hazelcast.HazelcastClient",
-    "pyexasol": "pyexasol.connect",
-}
 
 
 def _json(data: Any) -> None:

@@ -60,8 +60,8 @@ RULES: dict[str, Rule] = {
                   "turn TLS on, or remove the files"),
     "CP021": Rule("warning", "verify: none with a CA (the CA has no effect)",
                   "use verify: full (or ca), or drop the CA"),
-    "CP022": Rule("error", "a fingerprint together with a CA",
-                  "keep one: the pin or the CA chain"),
+    "CP022": Rule("error", "a CA with fingerprint: nocertcheck, which ignores it",
+                  "pin the certificate's fingerprint, or remove the CA"),
     "CP023": Rule("error", "mongodb+srv:// with a port or several hosts",
                   "write one host name and no port: the SRV record gives them"),
     "CP024": Rule("error", "a uri the MongoDB specification rejects (conflicting TLS options, "

@@ -13,16 +13,15 @@ import ipaddress
 import math
 import os
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote
 
-from .._load import Origin, Path
 from .._redact import strip_userinfo, userinfo
+from .._yaml import Origin, Path
 from .diagnostics import RULES, Diagnostic
 
 if TYPE_CHECKING:
+    from .._compose import Composed
     from .._models import Profile
 
 __all__ = [
@@ -31,7 +30,6 @@ __all__ = [
     "ProfileContext",
     "driver_settings",
     "file_values",
-    "read_from_string",
 ]
 
 #: The TLS keys that name files; ``ca`` may also be ``system``.
@@ -46,30 +44,38 @@ _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-l
 _OLD_TLS = {"1.0", "1.1"}
 
 
-@dataclass
 class ProfileContext:
-    """One merged profile and what rules need to place their findings."""
+    """One composed profile (``connprof._compose.Composed``) and what rules need to place findings.
 
-    name: str
-    data: dict[str, Any]
-    origins: dict[Path, Origin]
-    #: Where derived values came from: "the uri", "the dsn", a built-in default.
-    notes: dict[Path, str] = field(default_factory=dict)
-    #: Absolute forms of the file paths that were written relative to their profile file.
-    relative: frozenset[str] = frozenset()
-    overlay: bool = False  # a partial profile in a file linted alone (profiles.d overlays)
-    exists: Callable[[str], bool] = os.path.exists
-    profile: Profile | None = None  # set once the profile validated
+    Rules read the composition; none derives a field from raw data again.
+    """
+
+    def __init__(
+        self,
+        composed: Composed,
+        *,
+        overlay: bool = False,
+        exists: Callable[[str], bool] = os.path.exists,
+    ) -> None:
+        self.composed = composed
+        self.name = composed.name
+        self.data: Mapping[str, Any] = composed.data
+        self.origins = composed.origins
+        self.notes = composed.notes
+        #: Absolute forms of the file paths that were written relative to their profile file.
+        self.relative = composed.relative
+        self.overlay = overlay  # a partial profile in a file linted alone (profiles.d overlays)
+        self.exists = exists
+        self.profile: Profile | None = None  # set once the profile validated
 
     def from_string(self, path: Path) -> Path | None:
         """``("uri",)`` or ``("dsn",)`` when the value at ``path`` was read from that string."""
-        return read_from_string(path, self.notes, self.origins)
+        field_name = self.composed.from_string(path)
+        return (field_name,) if field_name else None
 
     def origin(self, path: Path) -> Origin:
-        p = self.from_string(path) or tuple(path)
-        while p not in self.origins and p:
-            p = p[:-1]
-        return self.origins[p]
+        # A value a uri or dsn said has that string's position as its own origin.
+        return self.composed.origin(path)
 
     def at(self, code: str, path: Path, message: str, *, key: bool = False) -> Diagnostic:
         """A finding of ``code`` at the value (or the key) written for ``path``."""
@@ -99,27 +105,15 @@ class ProfileContext:
         tags = self.data.get("tags")
         return isinstance(tags, list) and any(str(t).lower() == "prod" for t in tags)
 
-    def uri_options(self) -> list[tuple[str, str]]:
-        uri = self.data.get("uri")
-        if not isinstance(uri, str) or "?" not in uri:
+    def uri_options(self) -> list[tuple[str, Any]]:
+        """The uri's options by their specification names, as the composition parsed them."""
+        string = self.composed.string
+        if string is None or string.field != "uri":
             return []
-        return parse_qsl(uri.split("?", 1)[1], keep_blank_values=True)
+        return list(string.options.items())
 
 
 Rule = Callable[[ProfileContext], Iterator[Diagnostic]]
-_STRINGS: dict[str, Path] = {"the uri": ("uri",), "the dsn": ("dsn",)}
-
-
-def read_from_string(
-    path: Path, notes: dict[Path, str], origins: dict[Path, Origin]
-) -> Path | None:
-    """``("uri",)`` or ``("dsn",)`` when the merged value at ``path`` came from that string.
-
-    The loader says so in a note (a derived value) or in the origin's ``via``.
-    """
-    key = tuple(path)
-    origin = origins.get(key)
-    return _STRINGS.get(notes.get(key) or (origin.via if origin is not None else ""))
 
 
 def _dotted(path: Path) -> str:
@@ -265,8 +259,9 @@ def _min_version(value: Any) -> str | None:
 
 def _weakenings(ctx: ProfileContext) -> Iterator[tuple[str, Path, str]]:
     """``(code without prod, path, what)`` for each setting that weakens TLS."""
-    # Settings read from the uri or dsn are reported from their own spelling below.
-    tls = {k: v for k, v in ctx.block("tls").items() if not ctx.from_string(("tls", k))}
+    # Settings read from the profile's own uri or dsn are reported from their spelling below;
+    # those inherited from another profile's string are judged here, at that string.
+    tls = {k: v for k, v in ctx.block("tls").items() if not _own_string(ctx, ("tls", k))}
     if ctx.tls_on:
         if tls.get("verify") == "none":
             yield "CP010", ("tls", "verify"), "verify: none turns certificate verification off"
@@ -276,11 +271,22 @@ def _weakenings(ctx: ProfileContext) -> Iterator[tuple[str, Path, str]]:
         if _min_version(tls.get("min_version")) in _OLD_TLS:
             yield "CP012", ("tls", "min_version"), "min_version allows TLS below 1.2"
     for key, value in ctx.uri_options():
-        if key.lower() in _URI_INSECURE and value.strip().lower() == "true":
+        if key.lower() in _URI_INSECURE and value is True:
             yield "CP010", ("uri",), f"{key}=true in the uri turns certificate checks off"
-    dsn = ctx.data.get("dsn")
-    if isinstance(dsn, str) and "/nocertcheck" in dsn.lower():
+    if (
+        ctx.from_string(("tls", "fingerprint")) == ("dsn",)
+        and ctx.block("tls").get("fingerprint") == "nocertcheck"
+    ):
         yield "CP010", ("dsn",), "nocertcheck in the dsn turns certificate checks off"
+
+
+def _own_string(ctx: ProfileContext, path: Path) -> bool:
+    """The value at ``path`` was said by the uri or dsn this profile itself holds."""
+    string = ctx.from_string(path)
+    if string is None or string not in ctx.origins:
+        return False
+    said, own = ctx.origins.get(path), ctx.origins[string]
+    return said is not None and said[:3] == own[:3]
 
 
 def weakened_verification(ctx: ProfileContext) -> Iterator[Diagnostic]:
@@ -304,24 +310,8 @@ def weakened_verification(ctx: ProfileContext) -> Iterator[Diagnostic]:
 
 
 def _host_names(ctx: ProfileContext) -> list[str]:
-    """The endpoint host names, without ports, user info or schemes (no lookups)."""
-    data = ctx.data
-    names: list[str] = []
-    hosts = data.get("hosts")
-    if isinstance(hosts, list):
-        for host in map(str, hosts):
-            if "://" in host:  # a crate URL
-                host = strip_userinfo(host).split("://", 1)[1].split("/", 1)[0]  # noqa: PLW2901
-            names.append(_strip_port(host))
-    uri = data.get("uri")
-    if isinstance(uri, str) and "://" in uri:
-        rest = strip_userinfo(uri).split("://", 1)[1]
-        part = re.split(r"[/?]", rest, maxsplit=1)[0]
-        names += [_strip_port(unquote(h)) for h in part.split(",") if h]
-    dsn = data.get("dsn")
-    if isinstance(dsn, str):
-        names += [re.split(r"[/:]", p.strip(), maxsplit=1)[0] for p in dsn.split(",") if p]
-    return names
+    """The endpoint host names, as the composition read them from hosts, uri or dsn."""
+    return [host for host, _ in ctx.composed.endpoints]
 
 
 def _strip_port(host: str) -> str:
@@ -397,13 +387,14 @@ def contradictions(ctx: ProfileContext) -> Iterator[Diagnostic]:
             ("tls", "ca"),
             "tls.ca is set but verify: none ignores it; use verify: full (or ca), or remove the CA",
         )
-    fp = tls.get("fingerprint")
-    if isinstance(fp, str) and fp.strip().lower() != "nocertcheck" and _own(ctx, "ca"):
+    # A pin together with a CA runs both checks (pyexasol 3 does so given websocket_sslopt):
+    # that is a documented setup, not a contradiction. nocertcheck, though, ignores the CA.
+    if tls.get("fingerprint") == "nocertcheck" and _own(ctx, "ca"):
         yield ctx.at(
             "CP022",
-            ("tls", "fingerprint"),
-            "tls.fingerprint and tls.ca are both set, and a pin replaces the chain check "
-            "(pyexasol ignores the CA); keep one of them",
+            ("tls", "ca"),
+            "tls.ca is set but fingerprint: nocertcheck ignores it; pin the certificate's "
+            "fingerprint (or drop nocertcheck) to have it checked, or remove the CA",
         )
 
 
@@ -431,86 +422,24 @@ def srv_with_port(ctx: ProfileContext) -> Iterator[Diagnostic]:
         )
 
 
-# The MongoDB URI options specification: pairs a driver MUST refuse together. Used only where
-# the full parser (connprof._uri.mongodb) is not installed.
-_URI_CONFLICTS = (
-    ("tlsinsecure", "tlsallowinvalidcertificates"),
-    ("tlsinsecure", "tlsallowinvalidhostnames"),
-    ("tlsinsecure", "tlsdisableocspendpointcheck"),
-    ("tlsinsecure", "tlsdisablecertificaterevocationcheck"),
-    ("tlsallowinvalidcertificates", "tlsdisableocspendpointcheck"),
-    ("tlsallowinvalidcertificates", "tlsdisablecertificaterevocationcheck"),
-    ("tlsdisableocspendpointcheck", "tlsdisablecertificaterevocationcheck"),
-)
-
-
-def _table_conflict(ctx: ProfileContext) -> str | None:
-    given = {k.lower(): (k, v) for k, v in ctx.uri_options()}
-    for a, b in _URI_CONFLICTS:
-        if a in given and b in given:
-            return f"{given[a][0]} and {given[b][0]} cannot be given together"
-    tls, ssl = given.get("tls"), given.get("ssl")
-    if tls and ssl and tls[1].lower() != ssl[1].lower():
-        return "tls and ssl disagree"
-    uri = str(ctx.data.get("uri", ""))
-    direct = given.get("directconnection", ("", ""))[1].lower() == "true"
-    many = "," in re.split(r"[/?]", strip_userinfo(uri).split("://", 1)[-1], maxsplit=1)[0]
-    if direct and many:
-        return "directConnection=true needs exactly one host"
-    balanced = given.get("loadbalanced", ("", ""))[1].lower() == "true"
-    if balanced and (many or "replicaset" in given or direct):
-        return "loadBalanced=true takes one host and no replicaSet or directConnection"
-    return None
-
-
 def uri_conflicts(ctx: ProfileContext) -> Iterator[Diagnostic]:
     """CP024: a uri the MongoDB specification rejects; CP025: one it warns about."""
     uri = ctx.data.get("uri")
-    if not isinstance(uri, str) or not uri.lower().startswith("mongodb") or _srv_problem(uri):
-        return  # not a MongoDB uri (CP001 says so), or CP023 already speaks for it
-    try:
-        from .._uri.mongodb import parse_mongodb_uri
-    except ImportError:
-        problem = _table_conflict(ctx)
-        if problem is not None:
-            yield ctx.at("CP024", ("uri",), f"{problem}; keep one of the conflicting options")
-        return
-    from .._errors import UriError
-
-    try:
-        parsed = parse_mongodb_uri(uri)
-    except UriError as exc:
+    if not isinstance(uri, str) or _srv_problem(uri):
+        return  # no uri, or CP023 already speaks for it
+    problem = ctx.composed.string_problem
+    # A secret in the uri is the secret rules' finding (CP003 ...), not a spec violation.
+    if problem is not None and problem[0] == "uri" and not problem[1].startswith("the uri carries"):
         # The parser's messages end in their fix and never carry the password.
-        yield ctx.at("CP024", ("uri",), str(exc))
+        yield ctx.at("CP024", ("uri",), problem[1])
         return
-    for warning in parsed.warnings:
+    string = ctx.composed.string
+    for warning in string.warnings if string is not None else ():
         yield ctx.at("CP025", ("uri",), f"the uri: {warning}; correct the option or remove it")
 
 
-def _string_fields(ctx: ProfileContext) -> tuple[str, dict[str, Any]] | None:
-    """What the uri (pymongo) or dsn (pyexasol) says, as profile fields; None if unreadable."""
-    from .._errors import ConnprofError
-
-    uri, dsn, driver = ctx.data.get("uri"), ctx.data.get("dsn"), ctx.data.get("driver")
-    try:
-        if isinstance(uri, str) and driver in ("pymongo", "mongodb"):
-            from .._uri.mongodb import mongodb_profile_fields, parse_mongodb_uri
-
-            return "uri", mongodb_profile_fields(parse_mongodb_uri(uri))
-        if isinstance(dsn, str) and driver in ("pyexasol", "exasol"):
-            from .._uri.exasol import exasol_profile_fields, parse_exasol_dsn
-
-            fields = exasol_profile_fields(parse_exasol_dsn(dsn))
-            fields.pop("port", None)  # the dsn's ports are its own, not the profile's `port`
-            return "dsn", fields
-    except (ImportError, ConnprofError):
-        return None  # CP001 or CP024 reports a string that does not parse
-    return None
-
-
-def _same(path: Path, a: Any, b: Any, folder: str) -> bool:
-    if path[0] == "tls" and path[-1] in FILE_FIELDS and isinstance(b, str):
-        b = os.path.normpath(os.path.join(folder, os.path.expanduser(b)))
+def _same(path: Path, a: Any, b: Any) -> bool:
+    # Both sides are composed values: file paths are absolute already.
     if path == ("tls", "fingerprint") and isinstance(a, str) and isinstance(b, str):
         return a.replace(":", "").upper() == b.replace(":", "").upper()
     if path[-1] in ("min_version", "max_version"):
@@ -520,30 +449,20 @@ def _same(path: Path, a: Any, b: Any, folder: str) -> bool:
 
 def string_disagrees(ctx: ProfileContext) -> Iterator[Diagnostic]:
     """CP026: the YAML and the uri (or dsn) set one field to different values; the YAML wins."""
-    read = _string_fields(ctx)
-    if read is None:
-        return
-    label, fields = read
-    folder = os.path.dirname(os.path.abspath(ctx.origin((label,)).file))
-    pairs: list[tuple[Path, Any]] = []
-    for key, value in fields.items():
-        if isinstance(value, dict):
-            pairs += [((key, sub), v) for sub, v in value.items()]
-        else:
-            pairs.append(((key,), value))
-    for path, said in pairs:
+    for shadowed in ctx.composed.shadowed:
+        path = shadowed.path
         block = ctx.data.get(str(path[0])) if len(path) == 2 else ctx.data
         leaf = str(path[-1])
         if not isinstance(block, dict) or leaf not in block or path in _SECRET_FIELDS:
             continue
-        if ctx.from_string(path) or _same(path, block[leaf], said, folder):
-            continue  # read from the string itself, or the two agree
+        if _same(path, block[leaf], shadowed.said):
+            continue
         dotted = _dotted(path)
         yield ctx.at(
             "CP026",
             path,
-            f"{dotted} here differs from what the {label} says ({said!r}), and this value "
-            f"wins; make them agree, or keep {dotted} in one place only",
+            f"{dotted} here differs from what the {shadowed.label} says ({shadowed.said!r}), and "
+            f"this value wins; make them agree, or keep {dotted} in one place only",
         )
 
 
@@ -568,16 +487,14 @@ def fingerprints(ctx: ProfileContext) -> Iterator[Diagnostic]:
     problem = _fingerprint_problem(fp) if isinstance(fp, str) else None
     if problem:
         yield ctx.at("CP031", ("tls", "fingerprint"), f"tls.fingerprint {problem}; {fix}")
-    dsn = ctx.data.get("dsn")
-    if isinstance(dsn, str):
-        for pin in re.findall(r"/([^:/,]*)", dsn):
-            problem = _fingerprint_problem(pin)
-            if problem:
-                yield ctx.at("CP031", ("dsn",), f"the fingerprint in the dsn {problem}; {fix}")
-                break
+    if ctx.from_string(("tls", "fingerprint")) == ("dsn",):
+        pin = ctx.block("tls").get("fingerprint")
+        problem = _fingerprint_problem(pin) if isinstance(pin, str) else None
+        if problem:
+            yield ctx.at("CP031", ("dsn",), f"the fingerprint in the dsn {problem}; {fix}")
 
 
-def file_values(data: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+def file_values(data: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
     """``(path, file)`` for every file a merged profile names: TLS files, ``file:`` secrets."""
     tls = data.get("tls")
     if isinstance(tls, dict):

@@ -28,13 +28,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import UnsupportedSetting
-from . import Construct, SSLContextSpec, secret
+from ._base import Construct, DriverSpec, SSLContextSpec, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
     from .._models import Profile
 
-__all__ = ["NAME", "emit"]
+__all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit"]
 
 NAME = "cassandra"
 DEFAULT_PORT = 9042
@@ -153,3 +153,15 @@ def _tls(profile: Profile) -> dict[str, Any]:
         # The only ssl_options key read next to an ssl_context: SNI and the name checked.
         kw["ssl_options"] = {"server_hostname": tls.server_name}
     return kw
+
+
+# The driver starts in plaintext unless told otherwise.
+DRIVER = DriverSpec(
+    name=NAME,
+    emit=emit,
+    call="cassandra.cluster.Cluster",
+    aliases=("scylla",),
+    default_port=DEFAULT_PORT,
+    tls_default=False,
+    extra="cassandra",
+)

@@ -26,14 +26,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .._errors import TLSFileError, UnsupportedSetting
-from . import Construct, client_files, secret
+from ._base import Construct, DriverSpec, client_files, secret
 
 if TYPE_CHECKING:
     from .._models import TLS, Profile
 
-__all__ = ["NAME", "emit", "os_trust_store"]
+__all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit", "os_trust_store"]
 
 NAME = "crate"
+DEFAULT_PORT = 4200
 
 # connect() arguments emit() sets from the profile's fields; `options` may not set them again.
 _OWN = {"servers", "verify_ssl_cert", "ca_cert", "cert_file", "key_file",
@@ -74,10 +75,8 @@ def os_trust_store() -> str:
 
 def _servers(profile: Profile) -> list[str]:
     """Every host as a URL: the crate client speaks TLS only to an explicit ``https://``."""
-    from .._models import DEFAULT_PORTS  # loaded already: there is a Profile
-
     scheme = "https" if profile.tls.enabled else "http"
-    port = profile.port or DEFAULT_PORTS[NAME]  # loading fills it; a hand-built Profile may not
+    port = profile.port or DEFAULT_PORT
     servers = []
     for i, entry in enumerate(profile.hosts or ()):
         if "://" in entry:
@@ -201,3 +200,15 @@ def _auth(profile: Profile) -> dict[str, Any]:
     if password is not None:
         kw["password"] = password
     return kw
+
+
+# The driver starts in plaintext unless told otherwise.
+DRIVER = DriverSpec(
+    name=NAME,
+    emit=emit,
+    call="crate.client.connect",
+    aliases=("cratedb",),
+    default_port=DEFAULT_PORT,
+    tls_default=False,
+    extra="crate",
+)

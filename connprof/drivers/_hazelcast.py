@@ -26,13 +26,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import UnsupportedSetting
-from . import Construct, client_files, secret
+from ._base import Construct, DriverSpec, client_files, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
     from .._models import Profile
 
-__all__ = ["NAME", "emit"]
+__all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit"]
 
 NAME = "hazelcast"
 DEFAULT_PORT = 5701
@@ -166,3 +166,15 @@ def _tls(profile: Profile) -> dict[str, Any]:
         # and the profile acknowledged the risk (allow_insecure).
         kw["ssl_ciphers"] = "DEFAULT:@SECLEVEL=0"
     return kw
+
+
+# The driver starts in plaintext unless told otherwise.
+DRIVER = DriverSpec(
+    name=NAME,
+    emit=emit,
+    call="hazelcast.HazelcastClient",
+    aliases=(),
+    default_port=DEFAULT_PORT,
+    tls_default=False,
+    extra="hazelcast",
+)

@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import UnsupportedSetting
 from .._uri.exasol import NOCERTCHECK, ExasolDSN, exasol_profile_fields, parse_exasol_dsn
-from . import SSLContextSpec, client_files, secret
+from ._base import DriverSpec, SSLContextSpec, client_files, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
     from .._models import TLS, Profile
 
-__all__ = ["NAME", "emit"]
+__all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit"]
 
 NAME = "pyexasol"
 DEFAULT_PORT = 8563
@@ -191,3 +191,16 @@ def _tls(profile: Profile, fingerprint: str | None) -> dict[str, Any]:
 
 def _with_verify(tls: TLS, verify: str) -> TLS:
     return tls if verify == tls.verify else tls.model_copy(update={"verify": verify})
+
+
+# pyexasol 3 encrypts unless told otherwise (encryption=True is its default).
+DRIVER = DriverSpec(
+    name=NAME,
+    emit=emit,
+    call="pyexasol.connect",
+    aliases=("exasol",),
+    default_port=DEFAULT_PORT,
+    tls_default=True,
+    extra="pyexasol",
+    string="dsn",
+)

@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .._errors import UnsupportedSetting
-from . import client_files, secret
+from ._base import DriverSpec, client_files, secret
 
 if TYPE_CHECKING:
     from .._models import TLS, Auth, Profile
 
-__all__ = ["NAME", "emit"]
+__all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit"]
 
 NAME = "pymongo"
+DEFAULT_PORT = 27017
 
 # What pymongo's own context does (see the module docstring): these values need no argument.
 _IMPLIED_MIN = "1.2"
@@ -224,3 +225,16 @@ def _auth(profile: Profile) -> dict[str, Any]:
     if auth.properties:
         kw["authMechanismProperties"] = dict(auth.properties)
     return kw
+
+
+# The driver starts in plaintext unless told otherwise.
+DRIVER = DriverSpec(
+    name=NAME,
+    emit=emit,
+    call="pymongo.MongoClient",
+    aliases=("mongodb",),
+    default_port=DEFAULT_PORT,
+    tls_default=False,
+    extra="pymongo",
+    string="uri",
+)

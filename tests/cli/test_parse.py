@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from connprof._cli import main
-from connprof._config import user_config_dir
+from connprof._discover import user_config_dir
 
 FP = "135A1D2DCE102DE866F58267521F4232153545A075DC85F8F7596F57E588A181"
 

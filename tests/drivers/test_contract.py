@@ -1,4 +1,4 @@
-"""The contract every driver module keeps, run against each one in ``DRIVER_MODULES``.
+"""The contract every driver module keeps, run against each one in the registry (``connprof.drivers.BUILTIN``).
 
 - Emitting is pure: no file opened, no socket, no subprocess, and neither the driver nor
   ``keyring`` imported (checked with audit hooks in a fresh interpreter).
@@ -25,7 +25,7 @@ import yaml
 
 from connprof import UnsupportedSetting, list_profiles, load_profile
 from connprof._models import Profile
-from connprof.drivers import DRIVER_MODULES, Construct, SSLContextSpec, emit
+from connprof.drivers import BUILTIN, Construct, SSLContextSpec, emit
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_profiles").glob("*.yaml"))
 # What each driver's own package is called once imported; emitting must import none of these.
@@ -33,7 +33,7 @@ DRIVER_PACKAGES = ("pymongo", "bson", "crate", "urllib3", "cassandra", "hazelcas
                    "websocket", "keyring")  # fmt: skip
 
 
-@pytest.fixture(params=sorted(DRIVER_MODULES))
+@pytest.fixture(params=sorted(BUILTIN))
 def driver(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     return name

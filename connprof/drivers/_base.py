@@ -1,0 +1,180 @@
+"""What every driver module is made of: its facts (``DriverSpec``) and the deferred values it emits.
+
+A driver module imports only this module, ``connprof._errors`` and its own helpers, never the
+models at run time, so the registry that lists the drivers can be imported by the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._errors import UnsupportedSetting
+
+if TYPE_CHECKING:
+    from .._models import TLS, Profile
+
+__all__ = [
+    "Construct",
+    "Driver",
+    "DriverSpec",
+    "KeyFile",
+    "SSLContextSpec",
+    "Secret",
+    "client_files",
+    "secret",
+]
+
+#: How many refusals ``DriverSpec.check`` collects before it stops (a profile is not a fuzzer).
+_MAX_REFUSALS = 20
+
+
+class Driver(Protocol):
+    """What a third-party driver object (a ``connprof.drivers`` entry point) provides at least.
+
+    ``NAME`` and ``emit``; it may also give ``DEFAULT_PORT``, ``TLS_DEFAULT`` and ``CALL``, or be a
+    ``DriverSpec`` itself.
+    """
+
+    NAME: str
+
+    def emit(self, profile: Profile) -> dict[str, Any]:
+        """The driver's keyword arguments, with deferred values; raise ``UnsupportedSetting``."""
+        ...
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    """One driver's facts, declared once in its module and listed in the registry.
+
+    ``name`` is what ``driver:`` resolves to, ``aliases`` the other spellings users write,
+    ``default_port`` fills ``port`` when ``hosts`` name none, ``tls_default`` is whether the driver
+    encrypts when the profile does not say, ``call`` is what the arguments are for, ``extra`` the
+    pip extra that installs the driver, ``string`` the connection-string field it reads.
+    """
+
+    name: str
+    emit: Callable[[Profile], dict[str, Any]]
+    call: str
+    aliases: tuple[str, ...] = ()
+    default_port: int | None = None
+    tls_default: bool = False
+    extra: str | None = None
+    #: The connection string the driver reads as its endpoints (``uri``, ``dsn``), if any.
+    string: str | None = None
+
+    def check(self, profile: Profile) -> list[UnsupportedSetting]:
+        """Every setting the driver cannot express (empty when it can express them all).
+
+        ``emit`` stops at the first setting it refuses; to find the next one, the refused
+        setting is put back to its default and the profile emitted again, so lint lists them all.
+        """
+        problems: list[UnsupportedSetting] = []
+        current: Profile | None = profile
+        while current is not None and len(problems) < _MAX_REFUSALS:
+            try:
+                self.emit(current)
+            except UnsupportedSetting as problem:
+                problems.append(problem)
+                current = _without(current, problem.setting)
+            else:
+                break
+        return problems
+
+
+def _without(profile: Profile, setting: str) -> Profile | None:
+    """``profile`` with ``setting`` back at its default, or None when that cannot be said."""
+    first, _, rest = setting.partition(".")
+    update: dict[str, Any]
+    if first == "options" and rest in profile.options:
+        update = {"options": {k: v for k, v in profile.options.items() if k != rest}}
+    elif first in ("tls", "auth") and rest:
+        block = getattr(profile, first)
+        model_field = type(block).model_fields.get(rest)
+        if model_field is None:
+            return None
+        update = {first: block.model_copy(update={rest: model_field.get_default()})}
+    elif not rest and first in type(profile).model_fields and first not in ("driver", "name"):
+        default = type(profile).model_fields[first].get_default(call_default_factory=True)
+        update = {first: default}
+    else:
+        return None
+    smaller = profile.model_copy(update=update)
+    return None if smaller == profile else smaller
+
+
+# -- deferred values ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret reference, resolved only when arguments are built. Shows as its reference."""
+
+    reference: str
+    field: str  # dotted: auth.password, tls.client_key_password ...
+
+    def __repr__(self) -> str:
+        return f"Secret({self.field}={self.reference})"
+
+
+def secret(profile: Profile, dotted: str) -> Secret | None:
+    """The ``Secret`` for a profile's secret field, or None when the field is empty."""
+    block, leaf = dotted.split(".")
+    reference = getattr(getattr(profile, block), leaf)
+    return None if reference is None else Secret(reference, dotted)
+
+
+@dataclass(frozen=True)
+class SSLContextSpec:
+    """An ``ssl.SSLContext`` to build from the profile's TLS block (``connprof._tls``)."""
+
+    tls: TLS
+    key_password: Secret | None = None
+
+
+@dataclass(frozen=True)
+class Construct:
+    """An object the driver wants, e.g. ``cassandra.auth:PlainTextAuthProvider``.
+
+    Built by importing ``target`` (``module:attribute``) at build time, so emitting never
+    imports a driver.
+    """
+
+    target: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    args: tuple[Any, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.target.rpartition(":")[2]
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """A client key (or combined PEM) path for a driver that loads it itself, without a password.
+
+    Checked when arguments are built: an encrypted key is a ``TLSFileError`` there, instead of
+    OpenSSL's pass-phrase prompt on the terminal (or a hang in a service). Shows as the path.
+    """
+
+    path: str
+    field: str  # tls.client_key or tls.client_cert
+
+
+def client_files(tls: TLS, password: Secret | None) -> tuple[str | KeyFile, str | KeyFile | None]:
+    """``(cert, key)`` for a driver that loads the client certificate and key itself.
+
+    Without a password, the file that holds the key (``client_key``, else the combined
+    ``client_cert``) is a ``KeyFile``: an encrypted key is then an error when the arguments are
+    built, where OpenSSL would prompt on the terminal.
+    """
+    assert tls.client_cert is not None
+    cert: str | KeyFile = tls.client_cert
+    key: str | KeyFile | None = tls.client_key
+    if password is None:
+        if tls.client_key is not None:
+            key = KeyFile(tls.client_key, "tls.client_key")
+        else:
+            cert = KeyFile(tls.client_cert, "tls.client_cert")
+    return cert, key
