@@ -74,6 +74,16 @@ def read_string(field: str, text: str, base: str | None) -> StringFields:
     if field == "uri":
         from ._uri.mongodb import mongodb_profile_fields, parse_mongodb_uri
 
+        if "aws_session_token" in text.lower():
+            from ._errors import UriError
+
+            # Refused even where the properties are malformed (and the parser drops them), so
+            # the token is never printed with the profile or a warning.
+            raise UriError(
+                "the uri carries AWS_SESSION_TOKEN, a secret; remove it from "
+                "authMechanismProperties (pymongo reads it from the AWS_SESSION_TOKEN "
+                "environment variable)"
+            )
         uri = parse_mongodb_uri(text)
         fields = mongodb_profile_fields(uri)
         tls = fields.get("tls")

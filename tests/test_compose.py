@@ -323,3 +323,29 @@ def test_composed_is_what_every_command_reads(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         composed.name = "other"  # type: ignore[misc]
     assert os.path.isabs(composed.files[0]) or composed.files[0] == config
+
+
+def test_a_warning_never_repeats_a_token_from_the_uri(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    canary = "CANARY-7f3a9"
+    config = write(
+        tmp_path / "connprof.yaml",
+        f"""
+        profiles:
+          p:
+            driver: pymongo
+            uri: "mongodb://db.example.com/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:{canary},bad"
+        """,
+    )
+    code, out, err = run(capsys, "--config", config, "show", "p")
+    assert code != 0 and "AWS_SESSION_TOKEN" in err
+    assert canary not in out + err
+    code, out, err = run(capsys, "lint", config)
+    assert canary not in out + err
+    from connprof import parse_mongodb_uri
+
+    uri = parse_mongodb_uri(
+        f"mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:{canary},x"
+    )
+    assert uri.warnings and not any(canary in w for w in uri.warnings)

@@ -543,6 +543,10 @@ def _check_presence(given: dict[Option, list[tuple[str, str, bool]]]) -> None:
             raise UriError(f"{option.name} is given {len(entries)} times; give it once")
 
 
+#: Options whose value is not a secret itself but may carry one (AWS_SESSION_TOKEN:...).
+_MAY_HOLD_SECRETS = frozenset({"authMechanismProperties"})
+
+
 def _value(option: Option, entries: list[tuple[str, str, bool]], warnings: list[str]) -> Any:
     """The typed value of one option from its instances, or None (with a warning)."""
     if option.deprecated:
@@ -565,7 +569,8 @@ def _value(option: Option, entries: list[tuple[str, str, bool]], warnings: list[
 
 
 def _one(option: Option, key: str, raw: str, warnings: list[str], *, allow_empty: bool) -> Any:
-    shown = key if option.secret else f"{key}={raw}"
+    # A value that may hold a secret (a token inside the properties, say) is never repeated.
+    shown = key if option.secret or option.name in _MAY_HOLD_SECRETS else f"{key}={raw}"
     try:
         text = _decode(raw)
     except ValueError as exc:
