@@ -26,6 +26,9 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._api import list_profiles, load_profile
+    from ._compose import Composed, compose
+    from ._lint import Diagnostic
+    from .drivers import DriverKwargs
     from ._lint import lint_paths
     from ._models import TLS, Auth, Profile
     from ._uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
@@ -35,8 +38,11 @@ if TYPE_CHECKING:
 __all__ = [
     "TLS",
     "Auth",
+    "Composed",
     "ConfigNotFound",
     "ConnprofError",
+    "Diagnostic",
+    "DriverKwargs",
     "DsnError",
     "ExasolDSN",
     "MongoURI",
@@ -51,6 +57,7 @@ __all__ = [
     "UnsupportedSetting",
     "UriError",
     "__version__",
+    "compose",
     "format_exasol_dsn",
     "format_mongodb_uri",
     "lint_paths",
@@ -61,6 +68,10 @@ __all__ = [
 ]
 
 _LAZY = {
+    "compose": "_compose",
+    "Composed": "_compose",
+    "Diagnostic": "_lint",
+    "DriverKwargs": "drivers",
     "load_profile": "_api",
     "list_profiles": "_api",
     "lint_paths": "_lint",

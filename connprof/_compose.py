@@ -31,9 +31,11 @@ from .drivers._registry import resolve_driver
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from ._discover import ConfigArg
+
     from ._models import Profile
 
-__all__ = ["Composed", "Composer", "validate"]
+__all__ = ["Composed", "Composer", "compose", "validate"]
 
 # Provenance is kept per key inside these blocks; anything deeper is one value.
 _BLOCKS = {(), ("tls",), ("auth",), ("options",)}
@@ -136,6 +138,17 @@ class _Merged:
     problem: ProfileValidationError | None = None
     string_problem: tuple[str, str] | None = None
     strings: dict[tuple[str, str], StringFields] = field(default_factory=dict)  # by text
+
+
+def compose(name: str | None = None, config: ConfigArg = None) -> Composed:
+    """The profile ``name`` (the default one when None) from the discovered files, composed.
+
+    What every command reads: merged, derived, every value's origin, not validated (``validate``
+    turns it into a ``Profile``). ``config`` names the files as ``load_profile``'s does.
+    """
+    from ._discover import discover  # deferred: only this entry point discovers
+
+    return Composer([read_profile_file(p) for p in discover(config)]).compose(name)
 
 
 class Composer:

@@ -349,3 +349,14 @@ def test_a_warning_never_repeats_a_token_from_the_uri(
         f"mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:{canary},x"
     )
     assert uri.warnings and not any(canary in w for w in uri.warnings)
+
+
+def test_what_users_receive_is_importable_from_connprof(tmp_path: Path) -> None:
+    config = write(tmp_path / "connprof.yaml", PARENT_CHILD)
+    composed = connprof.compose("b", config=config)
+    assert isinstance(composed, connprof.Composed)
+    assert composed.data["auth"]["source"] == "admin"
+    kwargs = load_profile("a", config=config).driver_kwargs
+    assert connprof.DriverKwargs.__name__ == "DriverKwargs" and callable(kwargs)
+    findings = connprof.lint_paths([config])
+    assert all(isinstance(d, connprof.Diagnostic) for d in findings)
