@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from ._errors import ProfileValidationError
-from ._load import Fragment, Origin, Path
+from ._yaml import Fragment, Origin, Path
 
 __all__ = ["ENDPOINT_FIELDS", "merge", "normalize_fragment", "tag"]
 

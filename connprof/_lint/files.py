@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._errors import ConnprofError
-from .._load import Path
+from .._yaml import Path
 from .diagnostics import Diagnostic
 from .rules import ProfileContext, _host_names, file_values
 

@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from connprof._cli import main
 from connprof._lint import engine, lint_paths
-from connprof._lint.fastyaml import parse_plain
+from connprof._yaml._plain import parse_plain
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_profiles"
@@ -339,142 +337,6 @@ def test_big_file_first_pass_finds_what_the_positioned_pass_finds(
     assert len(fast) == plaintext + misspelt
     first = next(d for d in fast if d.code == "CP002")
     assert path.read_text().splitlines()[first.line - 1].strip().startswith("auth: {user: app13")
-
-
-# -- the plain reader reads what PyYAML reads -----------------------------------------------------
-
-
-def repo_yaml() -> list[Path]:
-    return sorted(
-        p for p in ROOT.rglob("*.yaml") if ".venv" not in p.parts and ".git" not in p.parts
-    )
-
-
-@pytest.mark.parametrize("path", repo_yaml(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_plain_reader_matches_pyyaml_on_every_file_here(path: Path) -> None:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    fast = parse_plain(text)
-    if fast is None:
-        return  # outside the subset: PyYAML reads it
-    assert fast == yaml.load(text, Loader=engine._PlainLoader)
-
-
-TRICKY = [
-    "a: yes\nb: No\nc: ~\nd: 0x1F\ne: 1_000\nf: .inf\ng: 2024-01-01\nh: 1.10\ni: '010'\n",
-    "a: \"x # not a comment\"\nb: x # a comment\nc: x#y\nd: 'it''s'\n",
-    "a: [1, two, 'three', \"4\", 1.5, null]\nb: {k: v, n: 2, q: 'x'}\nc: []\nd: {}\n",
-    "a:\n  - x\n  - 1\n  - [y]\nb:\n  c:\n    d: e\n  f: g\nh:\n",
-    "on: 1\n1.10: x\nnull: y\n",
-    "a: b: c\n",
-    "a:\n- x\n",
-    "a: x\n  y\n",
-    "a: x\na: y\n",
-    "a: [x,\n  y]\n",
-    "a: 'x\n  y'\n",
-    'a: "x\\ty"\n',
-    "a: |\n  text\n",
-    "a: !!binary aGk=\n",
-    "a: [x, [y]]\n",
-    "- x\n",
-    "a: -1\nb: +2\nc: -x\n",
-    "a: x:y\nb: [db:27017, 'c']\n",
-    "a: {k: [1]}\n",
-    "a: x ,\nb: [x , y]\n",
-    "a: [x,]\n",
-    "2024-01-01: x\n",
-    "a: 'x' y\n",
-    'a: "x"# c\n',
-]
-
-
-@pytest.mark.parametrize("text", TRICKY)
-def test_plain_reader_matches_pyyaml_or_declines(text: str) -> None:
-    fast = parse_plain(text)
-    try:
-        expected = yaml.load(text, Loader=engine._PlainLoader)
-    except (yaml.YAMLError, engine._Unsure):
-        assert fast is None
-        return
-    assert fast is None or fast == expected
-
-
-_TOKENS = [
-    "a",
-    "b c",
-    "1",
-    "yes",
-    "~",
-    "'q'",
-    "'it''s'",
-    '"d"',
-    "[x, y]",
-    "{k: v}",
-    "x # c",
-    "-",
-    "- x",
-    ":",
-    "a: b",
-    "#c",
-    "",
-    "1.2",
-    "0x1F",
-    "2024-01-01",
-    "x:y",
-    "[",
-    "]",
-    "'",
-    '"',
-    "&a",
-    "*a",
-    "!t",
-    "|",
-    ">",
-    "[a, [b]]",
-    "{a: 1, a: 2}",
-    "x,",
-    "%",
-    "@",
-    "?",
-]
-
-
-_KEYS = st.sampled_from(["a", "b", "on", "1.10", "x-y", "tls", "ca_2"])
-_DOCS = st.recursive(
-    st.sampled_from(_TOKENS) | st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=3),
-    lambda children: st.dictionaries(_KEYS, children, min_size=1, max_size=4),
-    max_leaves=12,
-)
-
-
-def _render(value: object, indent: int) -> str:
-    """Block-style YAML whose scalars are the raw token text (valid or not)."""
-    lead = " " * indent
-    out = ""
-    assert isinstance(value, dict)
-    for key, child in value.items():
-        if isinstance(child, dict):
-            out += f"{lead}{key}:\n" + _render(child, indent + 2)
-        elif isinstance(child, list):
-            out += f"{lead}{key}:\n" + "".join(f"{lead}  - {t}\n" for t in child)
-        else:
-            out += f"{lead}{key}: {child}\n"
-    return out
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.dictionaries(_KEYS, _DOCS, min_size=1, max_size=4))
-def test_plain_reader_never_reads_what_pyyaml_reads_otherwise(doc: dict[str, object]) -> None:
-    text = _render(doc, 0)
-    fast = parse_plain(text)
-    if fast is None:
-        return  # declined: PyYAML reads it instead
-    assert fast == yaml.load(text, Loader=engine._PlainLoader), text
-
-
-def test_plain_reader_reads_the_common_layout() -> None:
-    assert parse_plain("profiles:\n  a:\n    hosts: [h1, 'h2']\n    tls: {verify: full}\n") == {
-        "profiles": {"a": {"hosts": ["h1", "h2"], "tls": {"verify": "full"}}}
-    }
 
 
 # -- the pre-commit hook ---------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from connprof import _load as load
 from connprof._errors import ProfileValidationError
+from connprof._yaml import _chunks, _file, read_profile_file
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted(
@@ -22,7 +22,7 @@ FILES = sorted(
 def snapshot(path: Path) -> object:
     """Everything a caller can see of a loaded file, errors as their text."""
     try:
-        f = load.read_profile_file(str(path))
+        f = read_profile_file(str(path))
     except ProfileValidationError as exc:
         return ("file error", str(exc))
     seen: dict[str, object] = {}
@@ -37,11 +37,11 @@ def snapshot(path: Path) -> object:
 
 
 def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object, bool]:
-    monkeypatch.setattr(load, "CHUNK_THRESHOLD", 10**12)
+    monkeypatch.setattr(_file, "CHUNK_THRESHOLD", 10**12)
     whole = snapshot(path)
-    monkeypatch.setattr(load, "CHUNK_THRESHOLD", 0)
+    monkeypatch.setattr(_file, "CHUNK_THRESHOLD", 0)
     chunked = snapshot(path)
-    used = load.index_chunks(path.read_text(encoding="utf-8", errors="replace")) is not None
+    used = _chunks.index_chunks(path.read_text(encoding="utf-8", errors="replace")) is not None
     return whole, chunked, used
 
 

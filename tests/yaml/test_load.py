@@ -1,4 +1,4 @@
-"""connprof._load: YAML text to data that remembers file:line:col, loaded safely, only as asked."""
+"""connprof._yaml: YAML text to data that remembers file:line:col, loaded safely, only as asked."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connprof import _load as load
 from connprof._errors import ConfigNotFound, ProfileValidationError
-from connprof._load import read_profile_file
+from connprof._yaml import Origin, _positioned, read_profile_file
 
 
 def write(tmp_path: Path, text: str, name: str = "profiles.yaml") -> str:
@@ -22,7 +21,7 @@ def write(tmp_path: Path, text: str, name: str = "profiles.yaml") -> str:
     return str(path)
 
 
-def where(origin: load.Origin) -> tuple[int, int, int, int]:
+def where(origin: Origin) -> tuple[int, int, int, int]:
     """(key line, key column, value line, value column), all 1-based."""
     return origin.line, origin.column, origin.value_line, origin.value_column
 
@@ -54,11 +53,11 @@ def billion_laughs(levels: int = 9) -> list[str]:
 
 @pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML built without libyaml")
 def test_the_c_loader_is_used_when_pyyaml_has_it() -> None:
-    assert load._Loader is yaml.CSafeLoader
+    assert _positioned.LOADER is yaml.CSafeLoader
 
 
 def test_the_loader_is_a_safe_one() -> None:
-    assert issubclass(load._Loader, yaml.SafeLoader) or load._Loader is getattr(
+    assert issubclass(_positioned.LOADER, yaml.SafeLoader) or _positioned.LOADER is getattr(
         yaml, "CSafeLoader", None
     )
 
@@ -381,8 +380,8 @@ def test_an_alias_bomb_fails_fast_without_eating_memory(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_node_budget_is_per_profile_not_per_file(tmp_path: Path) -> None:
-    # Ten thousand ordinary profiles (load.py's docstring promises that size) of about 20
-    # values each: no aliases, nothing to refuse. `connprof list` and lint convert them all.
+    # Ten thousand ordinary profiles (the 4 MB file connprof._yaml's docstring speaks of) of about
+    # 20 values each: no aliases, nothing to refuse. `connprof list` and lint convert them all.
     lines = ["profiles:"]
     for i in range(10_000):
         lines += [

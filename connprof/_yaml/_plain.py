@@ -1,11 +1,17 @@
-"""Read the plain block-style YAML that profile files are written in, ten times faster than PyYAML.
+"""YAML text to plain data, fast and without positions, or None where that could be inexact.
 
-``parse_plain(text)`` returns exactly what ``yaml.load`` with connprof's plain loader returns
-(keys kept as written, timestamps as text), or None for anything outside the subset it knows:
-block mappings and sequences of scalars, single-line plain and quoted scalars, and single-line
-flow collections of scalars. Scalars are typed by PyYAML's own resolver and constructors, so
-``yes``, ``1.2`` and ``0o17`` mean what they mean to PyYAML. It exists for lint's first pass
-over large files (see ``connprof._lint.engine``); a None only costs time, never a finding.
+``read_plain(text)`` is what ``read_profile_file(path, positions=False)`` reads: the values the
+positioned reading (``connprof._yaml._positioned``) gives, keys kept as written, timestamps as
+text. It tries ``parse_plain``, a reader of the plain block style profile files are written in,
+ten times faster than PyYAML, then PyYAML's C loader (``PlainLoader``) for what that declines.
+Anything either could read differently from the positioned reading (duplicate keys, tags,
+anchors, merge keys, non-string keys) makes it return None.
+
+``parse_plain`` returns exactly what ``yaml.load(text, Loader=PlainLoader)`` returns, or None
+for anything outside the subset it knows: block mappings and sequences of scalars, single-line
+plain and quoted scalars, and single-line flow collections of scalars. Scalars are typed by
+PyYAML's own resolver and constructors, so ``yes``, ``1.2`` and ``0o17`` mean what they mean
+to PyYAML.
 """
 
 from __future__ import annotations
@@ -15,16 +21,16 @@ from typing import Any
 
 import yaml
 
-__all__ = ["parse_plain"]
+from ._chunks import risky
+from ._limits import SCALAR_TAGS, STR, TIMESTAMP
+
+__all__ = ["PlainLoader", "Unsure", "parse_plain", "read_plain"]
 
 
 class _Unsupported(Exception):
     """Outside the subset: let PyYAML read it."""
 
 
-_STR = "tag:yaml.org,2002:str"
-_KEY_TAGS = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-             "tag:yaml.org,2002:float", _STR}  # fmt: skip
 _KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.\-/]*):(?: +|$)")
 # Characters that start something other than a plain scalar (or may, depending on what follows).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
@@ -41,11 +47,11 @@ def _plain_value(text: str) -> Any:
     except KeyError:
         pass
     tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))
-    if tag == _STR:
+    if tag == STR:
         value: Any = text
-    elif tag == "tag:yaml.org,2002:timestamp":
-        value = text  # kept as written, as connprof._load does
-    elif tag in _KEY_TAGS:
+    elif tag == TIMESTAMP:
+        value = text  # kept as written, as the positioned reading does
+    elif tag in SCALAR_TAGS:
         # The constructor function itself: construct_object would keep every node it saw.
         value = _constructor.yaml_constructors[tag](_constructor, yaml.ScalarNode(tag, text))
     else:
@@ -56,7 +62,7 @@ def _plain_value(text: str) -> Any:
 
 
 def _key(text: str) -> str:
-    if _resolver.resolve(yaml.ScalarNode, text, (True, False)) not in _KEY_TAGS:
+    if _resolver.resolve(yaml.ScalarNode, text, (True, False)) not in SCALAR_TAGS:
         raise _Unsupported  # e.g. a timestamp key: the positioned loader decides
     if len(_keys) < 100_000:
         _keys[text] = text
@@ -253,3 +259,59 @@ def _parse(text: str) -> dict[str, Any]:
     if not root:
         raise _Unsupported  # an empty document is None to PyYAML
     return root
+
+
+# -- PyYAML's C loader, for what parse_plain declines ------------------------------------------
+
+
+class Unsure(Exception):
+    """The plain loader met something the positioned reading reads differently."""
+
+
+class PlainLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The C loader, refusing (with ``Unsure``) what the positioned reading reads otherwise."""
+
+
+def _mapping(loader: Any, node: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for knode, vnode in node.value:
+        if not isinstance(knode, yaml.ScalarNode) or knode.tag not in SCALAR_TAGS:
+            raise Unsure  # merge keys, complex keys, tagged keys
+        key = str(knode.value)  # keys stay as written, as the positioned reading keeps them
+        if key in result:
+            raise Unsure  # a duplicate: the positioned reading names both lines
+        result[key] = loader.construct_object(vnode, deep=True)
+    return result
+
+
+def _sequence(loader: Any, node: Any) -> list[Any]:
+    return [loader.construct_object(child, deep=True) for child in node.value]
+
+
+def _refuse(loader: Any, node: Any) -> Any:
+    raise Unsure
+
+
+PlainLoader.add_constructor("tag:yaml.org,2002:map", _mapping)
+PlainLoader.add_constructor("tag:yaml.org,2002:seq", _sequence)
+PlainLoader.add_constructor(TIMESTAMP, lambda loader, node: node.value)
+for _tag in ("binary", "omap", "pairs", "set"):
+    PlainLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
+PlainLoader.add_constructor(None, _refuse)
+
+
+def read_plain(text: str) -> dict[str, Any] | None:
+    """The document as plain data when it reads as the positioned reading reads it, else None.
+
+    Only the values are vouched for; what the document means (known top-level keys, the
+    limits) is for the caller to check.
+    """
+    if risky(text):  # anchors, merge keys, tabs, several documents
+        return None
+    data: Any = parse_plain(text)
+    if data is None:
+        try:
+            data = yaml.load(text, Loader=PlainLoader)  # a SafeLoader subclass
+        except (Unsure, yaml.YAMLError, RecursionError):
+            return None
+    return data if isinstance(data, dict) else None
