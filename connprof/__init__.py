@@ -27,12 +27,11 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._api import list_profiles, load_profile
     from ._compose import Composed, compose
-    from ._lint import Diagnostic
-    from .drivers import DriverKwargs
-    from ._lint import lint_paths
+    from ._lint import Diagnostic, lint_paths
     from ._models import TLS, Auth, Profile
     from ._uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
     from ._uri.mongodb import MongoURI, format_mongodb_uri, parse_mongodb_uri
+    from .drivers import DriverKwargs
 
 
 __all__ = [

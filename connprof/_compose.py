@@ -25,14 +25,13 @@ from typing import TYPE_CHECKING, Any
 from ._derive import BUILTIN, StringFields, fill_defaults, fill_under, read_string, string_field
 from ._errors import DsnError, ProfileNotFound, ProfileValidationError, UnsupportedSetting, UriError
 from ._merge import merge, normalize_fragment, tag
-from ._yaml import Fragment, Origin, Path, ProfileFile, suggest
+from ._yaml import Fragment, Origin, Path, ProfileFile, read_profile_file, suggest
 from .drivers._registry import resolve_driver
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
     from ._discover import ConfigArg
-
     from ._models import Profile
 
 __all__ = ["Composed", "Composer", "compose", "validate"]

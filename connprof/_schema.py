@@ -24,7 +24,6 @@ _SECRET = {
 _VERSION = {"anyOf": [{"enum": ["1.0", "1.1", "1.2", "1.3"]}, {"enum": [1.0, 1.1, 1.2, 1.3]}]}
 
 DESCRIPTIONS = {
-    "Profile.driver": "The driver the arguments are for; aliases mongodb, scylla, cratedb, exasol.",
     "Profile.description": "Free text.",
     "Profile.tags": "Free labels; the tag prod makes lint stricter.",
     "Profile.extends": "Another profile whose fields deep-merge under this one.",
@@ -94,7 +93,7 @@ def build_schema() -> dict[str, Any]:
     props = profile["properties"]
     props["driver"] = {
         "enum": [*BUILTIN, *ALIASES],
-        "description": DESCRIPTIONS["Profile.driver"],
+        "description": "The driver the arguments are for; aliases " + ", ".join(ALIASES) + ".",
     }
     props["tls"] = {
         "anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/TLS"}],

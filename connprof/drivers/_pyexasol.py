@@ -31,7 +31,13 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from .._errors import UnsupportedSetting
-from .._uri.exasol import NOCERTCHECK, ExasolDSN, exasol_profile_fields, parse_exasol_dsn
+from .._uri.exasol import (
+    DEFAULT_PORT,
+    NOCERTCHECK,
+    ExasolDSN,
+    exasol_profile_fields,
+    parse_exasol_dsn,
+)
 from ._base import DriverSpec, SSLContextSpec, client_files, secret
 from ._endpoints import split_host
 
@@ -41,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit"]
 
 NAME = "pyexasol"
-DEFAULT_PORT = 8563
+# DEFAULT_PORT (8563) is the DSN grammar's own default, so it lives with the DSN parser.
 
 # The arguments emit() sets from the profile's own fields; `options` may not set them again.
 _OWN = ("dsn", "user", "password", "access_token", "refresh_token", "schema", "encryption",
