@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-pytest_plugins = ["tests.tls_certs"]  # the `certs` fixture: trustme CAs and certificates
+pytest_plugins = ["tests.helpers"]  # fixtures: certs (trustme), no_default_cas, handshake
 
 _CONNPROF_VARS = ("CONNPROF_CONFIG", "CONNPROF_PROFILE", "CONNPROF_NO_CACHE", "CONNPROF_CACHE_DIR")
 

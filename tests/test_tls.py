@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,48 +14,18 @@ import pytest
 from connprof._errors import TLSFileError
 from connprof._models import TLS
 from connprof._tls import build_ssl_context, describe_tls
-from tests.tls_certs import KEY_PASSWORD, Certs
-
-
-class OneShotTLSServer:
-    """Accepts connections on 127.0.0.1 and completes (or fails) the TLS handshake."""
-
-    def __init__(self, ctx: ssl.SSLContext) -> None:
-        self.ctx = ctx
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.errors: list[BaseException] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                with self.ctx.wrap_socket(conn, server_side=True) as tls:
-                    tls.sendall(b"ok")
-            except (ssl.SSLError, OSError) as exc:
-                self.errors.append(exc)
-
-    def close(self) -> None:
-        self.sock.close()
+from tests.helpers import KEY_PASSWORD, SAMPLES, Certs, SayOK
 
 
 @pytest.fixture
-def serve(certs: Certs) -> Iterator[Any]:
-    servers: list[OneShotTLSServer] = []
+def serve(certs: Certs) -> Iterator[Callable[..., SayOK]]:
+    """``serve(mismatch=..., require_client_cert=...)``: a loopback server, stopped at the end."""
+    with contextlib.ExitStack() as stack:
 
-    def start(**kwargs: bool) -> OneShotTLSServer:
-        server = OneShotTLSServer(certs.server_context(**kwargs))
-        servers.append(server)
-        return server
+        def start(**kwargs: bool) -> SayOK:
+            return stack.enter_context(SayOK(certs.server_context(**kwargs)))
 
-    yield start
-    for s in servers:
-        s.close()
+        yield start
 
 
 def connect(ctx: ssl.SSLContext, port: int, name: str = "localhost") -> bytes:
@@ -146,7 +116,6 @@ def test_without_a_client_certificate_mutual_tls_fails(certs: Certs, serve: Any)
     with pytest.raises((ssl.SSLError, ConnectionError)):
         # TLS 1.3 reports the server's refusal on the first read.
         connect(build_ssl_context(tls(ca=certs.ca)), server.port)
-    server.thread.join(0.5)
 
 
 def test_an_encrypted_key_without_a_password_is_an_error_not_a_prompt(certs: Certs) -> None:
@@ -188,7 +157,7 @@ def test_a_file_that_is_not_pem(tmp_path: Path) -> None:
 
 
 def test_crl_turns_on_leaf_revocation_checks(certs: Certs, tmp_path: Path) -> None:
-    crl = Path(__file__).parent.parent / "sample_profiles" / "certs" / "crl.pem"
+    crl = SAMPLES / "certs" / "crl.pem"
     ctx = build_ssl_context(tls(ca=certs.ca, crl=crl))
     assert ctx.verify_flags & ssl.VERIFY_CRL_CHECK_LEAF
 
@@ -204,7 +173,7 @@ def test_versions_and_ciphers() -> None:
 
 def test_max_version_is_enforced_in_a_handshake(certs: Certs, serve: Any) -> None:
     server = serve()
-    server.ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    server.context.minimum_version = ssl.TLSVersion.TLSv1_3
     with pytest.raises(ssl.SSLError):
         connect(build_ssl_context(tls(ca=certs.ca, max_version="1.2")), server.port)
 

@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import socket
 import ssl
-import time
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import crate.client
 import pytest
 import urllib3
-import yaml
-from crate.client.exceptions import ConnectionError as CrateConnectionError
 from crate.client.http import Client
 
 from connprof import TLSFileError, load_profile
 from connprof._tls import build_ssl_context
 from connprof.drivers._crate import os_trust_store
-from tests.drivers.fake_servers_mongo_crate import FakeCrateHTTPS
 from tests.drivers.scenario import check_row, load_row, load_rows, row_params
-from tests.tls_certs import Certs
+from tests.helpers import (
+    Certs,
+    FakeCrateHTTPS,
+    HandshakeRunner,
+    crate_client_kwargs,
+    write_profiles,
+)
 
 ROWS = load_rows("crate")
-# Arguments only crate.client.connect() takes; http.Client (offline) gets the rest.
-CONNECT_ONLY = set(inspect.signature(crate.client.connect).parameters) - set(
-    inspect.signature(Client).parameters
-)
 
 
 @pytest.mark.parametrize("row", row_params(ROWS))
@@ -47,7 +42,7 @@ def test_client_accepts_row_offline(
     if profile.tls.ca == "system" and ssl.get_default_verify_paths().cafile is None:
         pytest.skip("no OS CA file on this machine for ca: system (see the next tests)")
     kw = profile.driver_kwargs()
-    client = Client(**{k: v for k, v in kw.items() if k not in CONNECT_ONLY})
+    client = Client(**crate_client_kwargs(kw))
     try:
         assert list(client.server_pool) == kw["servers"]
         tls = profile.tls
@@ -83,13 +78,10 @@ def test_ca_system_is_the_os_store_not_requests_ca_bundle(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certs.ca))
     if ssl.get_default_verify_paths().cafile is None:
         pytest.skip("no OS CA file on this machine (the next test covers that case)")
-    path = tmp_path / "p.yaml"
-    path.write_text(yaml.safe_dump({"profiles": {"p": {"driver": "crate", "hosts": ["h"]}}}))
+    path = write_profiles(tmp_path / "p.yaml", {"p": {"driver": "crate", "hosts": ["h"]}})
     kw = load_profile("p", config=str(path)).driver_kwargs()
     assert kw["servers"] == ["http://h:4200"] and "ca_cert" not in kw
-    path.write_text(
-        yaml.safe_dump({"profiles": {"p": {"driver": "crate", "hosts": ["h"], "tls": {}}}})
-    )
+    write_profiles(path, {"p": {"driver": "crate", "hosts": ["h"], "tls": {}}})
     kw = load_profile("p", config=str(path)).driver_kwargs()
     assert kw["ca_cert"] == ssl.get_default_verify_paths().cafile != str(certs.ca)
 
@@ -102,108 +94,19 @@ def test_ca_system_without_an_os_ca_file_is_a_clear_error(monkeypatch: pytest.Mo
         os_trust_store()
 
 
-# -- real handshakes against FakeCrateHTTPS ------------------------------------------------------
-
-
-@pytest.fixture
-def no_default_cas(monkeypatch: pytest.MonkeyPatch) -> None:
-    """'No CA' means no CA: clear what OpenSSL and the crate client read from the environment."""
-    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(autouse=True)
-def _quiet_insecure_warning() -> Iterator[None]:
-    # verify: none makes urllib3 warn on every request; that is expected here.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-        yield
-
-
-def _server_infos(tmp_path: Path, port: int, **fields: Any) -> str:
-    """'ok', or the crate client's error, which says whether TLS failed."""
-    profile = {"driver": "crate", "hosts": [f"https://localhost:{port}"], **fields}
-    path = tmp_path / "crate.yaml"
-    path.write_text(yaml.safe_dump({"profiles": {"p": profile}}))
-    kw = load_profile("p", config=str(path)).driver_kwargs()
-    client = Client(**{k: v for k, v in kw.items() if k not in CONNECT_ONLY})
-    try:
-        _, name, version = client.server_infos(kw["servers"][0])
-        assert (name, version) == ("fake-node", "5.10.0")
-        return "ok"
-    except CrateConnectionError as exc:
-        return f"ConnectionError: {exc}"
-    finally:
-        client.close()
-
-
-@pytest.mark.parametrize(
-    ("mismatch", "tls", "expect"),
-    [
-        pytest.param(False, {"ca": "{ca}"}, "ok", id="right-ca"),
-        pytest.param(False, {"ca": "{other_ca}"}, "CERTIFICATE_VERIFY_FAILED", id="wrong-ca"),
-        pytest.param(False, {}, "CERTIFICATE_VERIFY_FAILED", id="system-store-lacks-the-ca"),
-        pytest.param(True, {"ca": "{ca}"}, "Hostname mismatch", id="hostname-mismatch"),
-        pytest.param(True, {"ca": "{other_ca}", "verify": "none"}, "ok", id="verify-none"),
-    ],
-)
-@pytest.mark.usefixtures("no_default_cas")
-def test_handshake_server_verification(
-    certs: Certs, tmp_path: Path, mismatch: bool, tls: dict[str, str], expect: str
-) -> None:
-    block = {k: v.format(ca=certs.ca, other_ca=certs.other_ca) for k, v in tls.items()}
-    with FakeCrateHTTPS(certs.server_context(mismatch=mismatch)) as server:
-        try:
-            outcome = _server_infos(
-                tmp_path, server.port, tls=block, allow_insecure=block.get("verify") == "none"
-            )
-        except TLSFileError as exc:
-            # ca: system on a machine whose OpenSSL has no CA file: refused before connecting.
-            assert not block and "tls.ca: system" in str(exc)
-            return
-    if expect == "ok":
-        assert outcome == "ok" and server.requests[0]["path"] == "/"
-    else:
-        assert expect in outcome and not server.requests
+# -- real handshakes: what only crate does (the shared cases are in test_handshake.py) ------------
 
 
 def test_handshake_requests_ca_bundle_does_not_replace_the_system_store(
-    certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_default_cas: None
+    handshake: HandshakeRunner, certs: Certs, monkeypatch: pytest.MonkeyPatch, no_default_cas: None
 ) -> None:
     # Left to itself the crate client would trust this bundle for `ca: system`.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certs.ca))
-    with FakeCrateHTTPS(certs.server_context()) as server:
-        try:
-            outcome = _server_infos(tmp_path, server.port, tls={})
-        except TLSFileError:
-            return  # no OS CA file at all: also not the REQUESTS_CA_BUNDLE
-    assert "CERTIFICATE_VERIFY_FAILED" in outcome and not server.requests
-
-
-@pytest.mark.parametrize(
-    ("client_tls", "expect"),
-    [
-        pytest.param({}, "fails", id="no-client-cert"),
-        pytest.param(
-            {"client_cert": "client_cert", "client_key": "client_key"}, "ok", id="cert-and-key"
-        ),
-        pytest.param({"client_cert": "client_combined"}, "ok", id="combined-pem"),
-    ],
-)  # fmt: skip
-def test_handshake_client_certificate(
-    certs: Certs, tmp_path: Path, client_tls: dict[str, str], expect: str
-) -> None:
-    block = {"ca": str(certs.ca)} | {k: str(getattr(certs, v)) for k, v in client_tls.items()}
-    with FakeCrateHTTPS(certs.server_context(require_client_cert=True)) as server:
-        outcome = _server_infos(tmp_path, server.port, tls=block)
-    if expect == "ok":
-        assert outcome == "ok"
-        assert any(
-            "client@example.com" in str(c and c.get("subjectAltName")) for c in server.peer_certs
-        )
-    else:
-        assert outcome.startswith("ConnectionError") and not server.requests
-        assert any("PEER_DID_NOT_RETURN_A_CERTIFICATE" in str(e) for e in server.handshake_errors)
+    try:
+        h = handshake("crate", {})
+    except TLSFileError:
+        return  # no OS CA file at all: also not the REQUESTS_CA_BUNDLE
+    assert "CERTIFICATE_VERIFY_FAILED" in h.text and not h.server.requests
 
 
 @pytest.mark.parametrize(
@@ -236,8 +139,7 @@ def test_connect_and_query_with_credentials(
             "auth": auth,
             "tls": {"ca": str(certs.ca)},
         }
-        path = tmp_path / "crate.yaml"
-        path.write_text(yaml.safe_dump({"profiles": {"p": profile}}))
+        path = write_profiles(tmp_path / "crate.yaml", {"p": profile})
         kw = load_profile("p", config=str(path)).driver_kwargs()
         assert "pw" not in repr(kw) and "a.b.c" not in repr(kw)
         connection = crate.client.connect(**kw)  # does GET / itself
@@ -265,7 +167,9 @@ def _tls11_server_context(certs: Certs) -> ssl.SSLContext:
 
 
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
-def test_min_version_against_a_tls_1_1_server(certs: Certs, tmp_path: Path) -> None:
+def test_min_version_against_a_tls_1_1_server(
+    handshake: HandshakeRunner, certs: Certs, tmp_path: Path
+) -> None:
     """The default refuses an old server; min_version 1.0 lifts the protocol floor.
 
     What this machine shows (Python 3.11, OpenSSL 3.0): OpenSSL itself negotiates TLS 1.1 with
@@ -275,8 +179,8 @@ def test_min_version_against_a_tls_1_1_server(certs: Certs, tmp_path: Path) -> N
     client has no cipher option. So min_version "1.0" is emitted as the row asks, but with this
     Python the crate client cannot reach a TLS 1.0/1.1-only server.
     """
+    tls: dict[str, Any] = {"ca": str(certs.ca), "min_version": "1.0"}
     with FakeCrateHTTPS(_tls11_server_context(certs)) as server:
-        tls: dict[str, Any] = {"ca": str(certs.ca), "min_version": "1.0"}
         ctx = build_ssl_context(load_profile_tls(tmp_path, tls))
         with (
             socket.create_connection(("localhost", server.port)) as raw,
@@ -284,25 +188,19 @@ def test_min_version_against_a_tls_1_1_server(certs: Certs, tmp_path: Path) -> N
         ):
             assert conn.version() == "TLSv1.1"  # the local OpenSSL can speak TLS 1.1
 
-        default = _server_infos(tmp_path, server.port, tls={"ca": str(certs.ca)})
-        assert "PROTOCOL_VERSION" in default  # refused by default: TLS 1.2 is the floor
-        # The server thread records the refused handshake on its own time: wait for it before
-        # clearing, or it lands among the next attempt's errors.
-        deadline = time.monotonic() + 5
-        while not server.handshake_errors and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.1)
-        server.handshake_errors.clear()
+    old = _tls11_server_context(certs)
+    default = handshake("crate", {"ca": str(certs.ca)}, server_context=old)
+    assert "PROTOCOL_VERSION" in default.text  # refused by default: TLS 1.2 is the floor
 
-        relaxed = _server_infos(tmp_path, server.port, tls=tls, allow_insecure=True)
+    old = _tls11_server_context(certs)
+    relaxed = handshake("crate", tls, server_context=old, allow_insecure=True)
     # The version is no longer the reason; the client offered no TLS 1.1 cipher.
-    assert relaxed.startswith("ConnectionError") and "PROTOCOL_VERSION" not in relaxed
-    assert server.handshake_errors
-    assert all("NO_SHARED_CIPHER" in str(e) for e in server.handshake_errors)
+    assert relaxed.text.startswith("ConnectionError") and "PROTOCOL_VERSION" not in relaxed.text
+    assert relaxed.server.handshake_errors
+    assert all("NO_SHARED_CIPHER" in str(e) for e in relaxed.server.handshake_errors)
 
 
 def load_profile_tls(tmp_path: Path, tls: dict[str, Any]) -> Any:
-    path = tmp_path / "tls.yaml"
     profile = {"driver": "crate", "hosts": ["h"], "tls": tls, "allow_insecure": True}
-    path.write_text(yaml.safe_dump({"profiles": {"t": profile}}))
+    path = write_profiles(tmp_path / "tls.yaml", {"t": profile})
     return load_profile("t", config=str(path)).tls

@@ -9,24 +9,15 @@ from typing import Any
 
 import pymongo
 import pytest
-import yaml
-from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
 from connprof import load_profile
-from tests.drivers.fake_servers_mongo_crate import FakeMongo
-from tests.drivers.scenario import (
-    check_row,
-    load_row,
-    load_rows,
-    row_params,
-    write_profile,
-)
-from tests.tls_certs import KEY_PASSWORD, Certs
+from tests.drivers.scenario import check_row, load_row, load_rows, row_params, write_profile
+from tests.helpers import SAMPLES, Certs, HandshakeRunner, write_profiles
 
 ROWS = load_rows("pymongo")
-CA_SUBJECT = ssl._ssl._test_decode_cert(  # type: ignore[attr-defined]
-    str(Path(__file__).resolve().parents[2] / "sample_profiles" / "certs" / "ca.pem")
-)["subject"]
+CA_SUBJECT = ssl._ssl._test_decode_cert(str(SAMPLES / "certs" / "ca.pem"))[  # type: ignore[attr-defined]
+    "subject"
+]
 
 
 @pytest.mark.parametrize("row", row_params(ROWS))
@@ -116,31 +107,23 @@ def test_m11_uri_and_keyword_forms_end_with_the_same_client(
     write_profile({"id": "unused", "profile": {}}, tmp_path)  # the certs/ folder
     ca = tmp_path / "certs" / "ca.pem"
     query = f"replicaSet=rs0&tls=true&tlsCAFile={ca}&authSource=admin&w=majority"
-    path = tmp_path / "m11.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "profiles": {
-                    "uri-form": {
-                        "driver": "pymongo",
-                        "uri": f"mongodb://app@db1.example.com:27017,db2.example.com/orders?{query}",
-                        "auth": {"password": "env:MONGO_PASSWORD"},
-                    },
-                    "keyword-form": {
-                        "driver": "pymongo",
-                        "hosts": ["db1.example.com:27017", "db2.example.com"],
-                        "database": "orders",
-                        "options": {"replicaSet": "rs0", "w": "majority"},
-                        "auth": {
-                            "user": "app",
-                            "password": "env:MONGO_PASSWORD",
-                            "source": "admin",
-                        },
-                        "tls": {"ca": "certs/ca.pem"},
-                    },
-                }
-            }
-        )
+    path = write_profiles(
+        tmp_path / "m11.yaml",
+        {
+            "uri-form": {
+                "driver": "pymongo",
+                "uri": f"mongodb://app@db1.example.com:27017,db2.example.com/orders?{query}",
+                "auth": {"password": "env:MONGO_PASSWORD"},
+            },
+            "keyword-form": {
+                "driver": "pymongo",
+                "hosts": ["db1.example.com:27017", "db2.example.com"],
+                "database": "orders",
+                "options": {"replicaSet": "rs0", "w": "majority"},
+                "auth": {"user": "app", "password": "env:MONGO_PASSWORD", "source": "admin"},
+                "tls": {"ca": "certs/ca.pem"},
+            },
+        },
     )
     # The user's own connection string, password escaped as the URI spec wants.
     original = pymongo.MongoClient(
@@ -160,132 +143,17 @@ def test_m11_uri_and_keyword_forms_end_with_the_same_client(
             client.close()
 
 
-# -- real handshakes against FakeMongo ---------------------------------------------------------
-
-FAIL_FAST = {"directConnection": True, "serverSelectionTimeoutMS": 1500}
-
-
-def _profile_file(tmp_path: Path, port: int, **fields: Any) -> Path:
-    profile = {"driver": "pymongo", "hosts": [f"localhost:{port}"], "options": FAIL_FAST, **fields}
-    path = tmp_path / "mongo.yaml"
-    path.write_text(yaml.safe_dump({"profiles": {"p": profile}}))
-    return path
-
-
-def _ping(path: Path) -> str:
-    """'ok', or the error pymongo gave: its text says whether TLS failed."""
-    client = pymongo.MongoClient(**load_profile("p", config=str(path)).driver_kwargs())
-    try:
-        client.admin.command("ping")
-        return "ok"
-    except (ServerSelectionTimeoutError, OperationFailure) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def no_default_cas(monkeypatch: pytest.MonkeyPatch) -> None:
-    """'No CA' means no CA: the variables OpenSSL's default store honours point elsewhere."""
-    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.mark.parametrize(
-    ("mismatch", "tls", "expect"),
-    [
-        pytest.param(False, {"ca": "{ca}"}, "ok", id="right-ca"),
-        pytest.param(False, {"ca": "{other_ca}"}, "CERTIFICATE_VERIFY_FAILED", id="wrong-ca"),
-        pytest.param(False, {}, "CERTIFICATE_VERIFY_FAILED", id="system-store-lacks-the-ca"),
-        pytest.param(True, {"ca": "{ca}"}, "Hostname mismatch", id="hostname-mismatch"),
-        pytest.param(True, {"ca": "{ca}", "verify": "ca"}, "ok", id="verify-ca-passes-mismatch"),
-        pytest.param(
-            True,
-            {"ca": "{other_ca}", "verify": "ca"},
-            "CERTIFICATE_VERIFY_FAILED",
-            id="verify-ca-still-checks-the-chain",
-        ),
-        pytest.param(True, {"ca": "{other_ca}", "verify": "none"}, "ok", id="verify-none"),
-    ],
-)
-@pytest.mark.usefixtures("no_default_cas")
-def test_handshake_server_verification(
-    certs: Certs, tmp_path: Path, mismatch: bool, tls: dict[str, str], expect: str
-) -> None:
-    block = {k: v.format(ca=certs.ca, other_ca=certs.other_ca) for k, v in tls.items()}
-    with FakeMongo(certs.server_context(mismatch=mismatch)) as server:
-        path = _profile_file(
-            tmp_path, server.port, tls=block, allow_insecure=block.get("verify") == "none"
-        )
-        outcome = _ping(path)
-    if expect == "ok":
-        assert outcome == "ok"
-        assert server.handshakes and {"ping": 1} in [
-            {k: v for k, v in c.items() if k == "ping"} for c in server.commands
-        ]
-    else:
-        assert outcome.startswith("ServerSelectionTimeoutError") and expect in outcome
-        assert not any("ping" in c for c in server.commands)
-
-
-@pytest.mark.parametrize(
-    ("client_tls", "env", "expect"),
-    [
-        pytest.param({}, {}, "TLSV13_ALERT_CERTIFICATE_REQUIRED", id="no-client-cert"),
-        pytest.param({"client_cert": "client_combined"}, {}, "ok", id="combined-pem"),
-        pytest.param(
-            {"client_cert": "client_combined_encrypted", "client_key_password": "env:KEY_PASS"},
-            {"KEY_PASS": KEY_PASSWORD},
-            "ok",
-            id="encrypted-key-and-password",
-        ),
-    ],
-)
-def test_handshake_client_certificate(
-    certs: Certs,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    client_tls: dict[str, str],
-    env: dict[str, str],
-    expect: str,
-) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    block: dict[str, str] = {"ca": str(certs.ca)}
-    for key, value in client_tls.items():
-        block[key] = value if key == "client_key_password" else str(getattr(certs, value))
-    with FakeMongo(certs.server_context(require_client_cert=True)) as server:
-        outcome = _ping(_profile_file(tmp_path, server.port, tls=block))
-    if expect == "ok":
-        assert outcome == "ok"
-        # The server saw the client's certificate, not just some connection.
-        assert any(
-            cert and "client@example.com" in str(cert.get("subjectAltName"))
-            for cert in server.peer_certs
-        )
-    else:
-        # The client sees the alert or, when the server hangs up first, an EOF; the server's
-        # side says why every time.
-        assert outcome.startswith("ServerSelectionTimeoutError")
-        assert expect in outcome or "EOF occurred in violation of protocol" in outcome
-        assert any("PEER_DID_NOT_RETURN_A_CERTIFICATE" in str(e) for e in server.handshake_errors)
-        assert not server.commands
+# -- real handshakes: what only pymongo does (the shared cases are in test_handshake.py) ----------
 
 
 def test_handshake_user_and_password_reach_the_server(
-    certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    handshake: HandshakeRunner, certs: Certs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MONGO_PASSWORD", "pw")
-    with FakeMongo(certs.server_context()) as server:
-        path = _profile_file(
-            tmp_path,
-            server.port,
-            tls={"ca": str(certs.ca)},
-            auth={"user": "alice", "password": "env:MONGO_PASSWORD", "source": "admin"},
-        )
-        outcome = _ping(path)
+    auth = {"user": "alice", "password": "env:MONGO_PASSWORD", "source": "admin"}
+    h = handshake("pymongo", {"ca": str(certs.ca)}, auth=auth)
     # The fake refuses every login: getting that far means TLS passed and the user was sent.
-    assert outcome.startswith("OperationFailure") and "fake server: no auth here" in outcome
-    hellos = [c for c in server.commands if "saslSupportedMechs" in c]
+    assert h.text.startswith("OperationFailure") and "fake server: no auth here" in h.text
+    hellos = [c for c in h.server.commands if "saslSupportedMechs" in c]
     assert hellos and hellos[0]["saslSupportedMechs"] == "admin.alice"
-    assert "pw" not in outcome
+    assert "pw" not in h.text
