@@ -21,17 +21,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ._derive import BUILTIN, StringFields, fill_defaults, fill_under, read_string, string_field
+from ._discover import ConfigArg, discover, nothing_found
 from ._errors import DsnError, ProfileNotFound, ProfileValidationError, UnsupportedSetting, UriError
 from ._merge import merge, normalize_fragment, tag
 from ._yaml import Fragment, Origin, Path, ProfileFile, read_profile_file, suggest
-from .drivers._registry import resolve_driver
+from .drivers._endpoints import split_host
+from .drivers._registry import ALIASES, driver_choices, resolve_driver
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from ._discover import ConfigArg
     from ._models import Profile
 
 __all__ = ["Composed", "Composer", "compose", "validate"]
@@ -110,15 +112,11 @@ class Composed:
 
 def _split_entry(entry: str, port: int | None) -> tuple[str, int | None]:
     if "://" in entry:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(entry)
         try:
             return parts.hostname or "", parts.port or port
         except ValueError:
             return parts.hostname or "", port
-    from .drivers._endpoints import split_host
-
     try:
         host, given = split_host(entry, port or 0)
     except ValueError:
@@ -145,8 +143,6 @@ def compose(name: str | None = None, config: ConfigArg = None) -> Composed:
     What every command reads: merged, derived, every value's origin, not validated (``validate``
     turns it into a ``Profile``). ``config`` names the files as ``load_profile``'s does.
     """
-    from ._discover import discover  # deferred: only this entry point discovers
-
     return Composer([read_profile_file(p) for p in discover(config)]).compose(name)
 
 
@@ -172,8 +168,6 @@ class Composer:
             if f.default:
                 return f.default
         if not self.files:
-            from ._discover import nothing_found
-
             raise ProfileNotFound(f"no profile named, and {nothing_found()}")
         raise ProfileNotFound(
             "no profile named and no default: pass a NAME, set CONNPROF_PROFILE, or add "
@@ -183,8 +177,6 @@ class Composer:
     def not_found(self, name: str) -> str:
         names = self.all_names()
         if not self.files:
-            from ._discover import nothing_found
-
             return f"no profile '{name}': {nothing_found()}"
         hint = suggest(name, names) or (
             f"; known profiles: {', '.join(sorted(names)[:10])}" if names else ""
@@ -205,7 +197,9 @@ class Composer:
         data, notes = fill_defaults(merged.fragment.data)
         data.pop("name", None)
         string = None
-        field_name = string_field(resolve_driver(data.get("driver")), data)
+        raw_driver = data.get("driver")
+        driver = resolve_driver(raw_driver) if isinstance(raw_driver, str) else None
+        field_name = string_field(driver, data)
         if field_name is not None and merged.problem is None:
             string = merged.strings.get((field_name, data[field_name]))
         return Composed(
@@ -213,8 +207,7 @@ class Composer:
             data=data,
             origins=MappingProxyType(dict(merged.fragment.origins)),
             notes=MappingProxyType(notes),
-            driver=resolve_driver(data.get("driver")) if isinstance(data.get("driver"), str)
-            else None,
+            driver=driver,
             string=string,
             warnings=tuple(dict.fromkeys(merged.warnings)),
             shadowed=tuple(merged.shadowed),
@@ -409,8 +402,6 @@ def _model_fields(path: Path) -> tuple[str, ...]:
 
 
 def _missing_driver(composed: Composed) -> str:
-    from .drivers._registry import driver_choices
-
     text = f"missing 'driver': add driver: {driver_choices().replace(chr(39), '')}"
     if len(composed.files) == 1 and len(composed.read) > 1:
         # Defined only in one layer (a personal overlay, say): say which files were read.
@@ -422,8 +413,6 @@ def _missing_driver(composed: Composed) -> str:
 
 
 def _translate(exc: ValidationError, name: str, composed: Composed) -> ProfileValidationError:
-    from .drivers._registry import ALIASES
-
     problems: list[ProfileValidationError] = []
     for err in exc.errors(include_input=False, include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))

@@ -17,7 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .drivers._registry import builtin_spec, resolve_driver
+from ._errors import UriError
+from ._uri.exasol import exasol_profile_fields, parse_exasol_dsn
+from .drivers._registry import BUILTIN as BUILTIN_SPECS
+from .drivers._registry import resolve_driver
 
 __all__ = [
     "BUILTIN",
@@ -56,7 +59,7 @@ class StringFields:
 
 def string_field(driver: Any, data: Mapping[str, Any]) -> str | None:
     """``"uri"`` or ``"dsn"`` when ``data`` holds the string the (resolved) driver reads."""
-    spec = builtin_spec(driver)
+    spec = BUILTIN_SPECS.get(driver) if isinstance(driver, str) else None
     field = spec.string if spec is not None else None
     if field is None or not isinstance(data.get(field), str):
         return None
@@ -72,11 +75,10 @@ def read_string(field: str, text: str, base: str | None) -> StringFields:
     a secret.
     """
     if field == "uri":
+        # deferred: the MongoDB parser is large and loads only for a profile with a uri
         from ._uri.mongodb import mongodb_profile_fields, parse_mongodb_uri
 
         if "aws_session_token" in text.lower():
-            from ._errors import UriError
-
             # Refused even where the properties are malformed (and the parser drops them), so
             # the token is never printed with the profile or a warning.
             raise UriError(
@@ -99,8 +101,6 @@ def read_string(field: str, text: str, base: str | None) -> StringFields:
         return StringFields(
             "uri", fields, uri.warnings, uri.hosts, uri.options, srv, tuple(relative)
         )
-    from ._uri.exasol import exasol_profile_fields, parse_exasol_dsn
-
     dsn = parse_exasol_dsn(text)
     # The dsn stays the endpoint: its ports are its own, not a profile-wide `port`.
     fields = {k: v for k, v in exasol_profile_fields(dsn).items() if k != "port"}
@@ -156,7 +156,7 @@ def fill_defaults(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Path, str]
     out = dict(data)
     notes: dict[Path, str] = {}
     driver = resolve_driver(out.get("driver"))
-    spec = builtin_spec(driver)
+    spec = BUILTIN_SPECS.get(driver) if isinstance(driver, str) else None
     tls = out.get("tls")
     if tls is None or (isinstance(tls, dict) and "enabled" not in tls):
         tls = dict(tls or {})
@@ -184,17 +184,23 @@ def fill_defaults(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Path, str]
     return out, notes
 
 
-def derive_whole(data: Mapping[str, Any]) -> dict[str, Any]:
+def derive_whole(data: Mapping[str, Any]) -> Mapping[str, Any]:
     """One mapping, read as a single layer: its string's fields under it, then the defaults.
 
     What ``Profile.model_validate`` applies, so a profile built by hand gets the same defaults
     and string fields as one loaded from files (which ran the same steps per layer already).
-    A string that does not parse raises its ``UriError`` or ``DsnError``.
+    A string that does not parse raises its ``UriError`` or ``DsnError``. A mapping that needs
+    nothing (a composed one, say) is returned as it is, uncopied: lint validates thousands.
     """
+    driver = resolve_driver(data.get("driver"))
+    field = string_field(driver, data)
+    tls = data.get("tls")
+    settled = isinstance(tls, dict) and "enabled" in tls
+    if field is None and settled and (data.get("hosts") is None or data.get("port") is not None):
+        return data
     out = dict(data)
-    if isinstance(out.get("tls"), bool):
-        out["tls"] = {"enabled": out["tls"]}
-    field = string_field(resolve_driver(out.get("driver")), out)
+    if isinstance(tls, bool):
+        out["tls"] = {"enabled": tls}
     if field is not None:
         out, _, _ = fill_under(out, read_string(field, out[field], None))
     return fill_defaults(out)[0]
