@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pydantic
@@ -13,6 +12,7 @@ import pytest
 
 import connprof
 import connprof._errors
+from tests.helpers import write_file
 
 PUBLIC = [
     "TLS",
@@ -75,23 +75,22 @@ def _isort_key(name: str) -> tuple[int, str]:
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("CONNPROF_NO_CACHE", "1")
     monkeypatch.setenv("API_TOKEN", "token-value-0b7d")
-    path = tmp_path / "profiles.yaml"
-    path.write_text(
-        textwrap.dedent(
-            """
-            profiles:
-              prod:
-                driver: cassandra
-                hosts: [db1.example.com, db2.example.com]
-                auth: {user: app, password: "keyring:", token: "env:API_TOKEN"}
-                tls: {ca: certs/ca.pem, verify: full}
-              staging:
-                extends: prod
-              alpha:
-                driver: crate
-                hosts: ["https://crate.example.com:4200"]
-            """
-        ).lstrip()
+    path = write_file(
+        tmp_path / "profiles.yaml",
+        """
+        profiles:
+          prod:
+            driver: cassandra
+            hosts: [db1.example.com, db2.example.com]
+            auth: {user: app, password: "keyring:", token: "env:API_TOKEN"}
+            tls: {ca: certs/ca.pem, verify: full}
+          staging:
+            extends: prod
+          alpha:
+            driver: crate
+            hosts: ["https://crate.example.com:4200"]
+        """,
+        dedent=True,
     )
     return str(path)
 

@@ -11,7 +11,6 @@ record or a file connprof writes.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import uuid
@@ -22,7 +21,6 @@ from typing import Any
 import pytest
 
 import connprof
-from connprof._cli import main
 from connprof._errors import ConnprofError
 from connprof.secrets import (
     SecretResolver,
@@ -32,6 +30,7 @@ from connprof.secrets import (
     store_secret,
 )
 from tests import keyring_service as ks
+from tests.helpers import run_cli
 
 MARK = uuid.uuid4().hex[:16]  # what is searched for: any 16 characters of it are a leak
 LEAVES = ("password", "token", "refresh_token", "client_key_password")
@@ -43,11 +42,6 @@ def canary(leaf: str) -> str:
 
 def assert_clean(text: str, where: str) -> None:
     assert MARK not in text, f"the canary leaked into {where}: {text[:2000]}"
-
-
-class Stdin(io.StringIO):
-    def isatty(self) -> bool:
-        return False
 
 
 # -- planting ----------------------------------------------------------------------------------
@@ -202,19 +196,9 @@ def test_every_command_is_covered() -> None:
     assert set(commands) <= COVERED, f"add {set(commands) - COVERED} to the canary runs"
 
 
-def run_cli(
-    argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.stdin", Stdin(stdin))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_no_cli_command_shows_the_canary(
     planted: tuple[str, Path, Path],
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
     isolated: Any,
 ) -> None:
@@ -222,7 +206,7 @@ def test_no_cli_command_shows_the_canary(
     name, good, bad = planted
     codes = {}
     for argv, stdin in cli_runs(name, good, bad):
-        code, out, err = run_cli(argv, stdin, monkeypatch, capsys)
+        code, out, err = run_cli(*argv, stdin=stdin)
         codes[" ".join(argv)] = code
         assert code != 3, f"connprof {argv} crashed: {err}"
         assert_clean(out, f"stdout of connprof {' '.join(argv)}")
@@ -324,24 +308,19 @@ def test_no_public_function_shows_the_canary(
 def test_canary_only_in_driver_kwargs_and_reveal(
     planted: tuple[str, Path, Path],
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     name, good, _ = planted
     kwargs = connprof.load_profile(f"{name}-mongo", config=str(good)).driver_kwargs()
     assert canary("password") in [str(v) for v in kwargs.values()]
     assert_clean(repr(kwargs), "repr(driver_kwargs())")
     assert_clean(str(kwargs), "str(driver_kwargs())")
-    code, out, err = run_cli(
-        ["--config", str(good), "show", f"{name}-mongo", "--reveal"], "", monkeypatch, capsys
-    )
+    code, out, err = run_cli("--config", str(good), "show", f"{name}-mongo", "--reveal")
     assert code == 0, err
     assert canary("password") in out
     assert "--reveal" in err  # it says that it prints values
     assert_clean(err, "stderr of show --reveal")
     # Without --reveal the same command shows the reference only.
-    code, out, _ = run_cli(
-        ["--config", str(good), "show", f"{name}-mongo"], "", monkeypatch, capsys
-    )
+    code, out, _ = run_cli("--config", str(good), "show", f"{name}-mongo")
     assert code == 0
     assert_clean(out, "show without --reveal")
 
@@ -439,7 +418,6 @@ def _values(value: Any) -> Iterator[Any]:
 def test_every_driver_carries_the_canary_only_in_its_values(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
     name: str,
     leaves: tuple[str, ...],
 ) -> None:
@@ -453,9 +431,7 @@ def test_every_driver_carries_the_canary_only_in_its_values(
     reached = [v for v in _values(kwargs) if isinstance(v, str)] + vars_deep(kwargs)
     for leaf in leaves:
         assert canary(leaf) in reached, f"{leaf} did not reach the driver"
-    code, out, err = run_cli(
-        ["--config", str(config), "show", name, "--format", "kwargs"], "", monkeypatch, capsys
-    )
+    code, out, err = run_cli("--config", str(config), "show", name, "--format", "kwargs")
     assert code == 0, err
     assert_clean(out + err, f"show --format kwargs of {name}")
 

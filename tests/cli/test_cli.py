@@ -1,12 +1,14 @@
-"""The ``connprof`` command as users run it: real subprocesses, real files, exit codes."""
+"""The ``connprof`` command as users run it: real files, output and exit codes.
+
+In-process through ``connprof._cli.main``; a real process only where start-up (``python -m``,
+the console script) or what a run imports is the point.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import yaml
 
 import connprof
 from connprof._schema import build_schema
+from tests.helpers import run_cli, run_connprof_process, write_file
 
 PROFILES = """
 default: prod
@@ -40,28 +43,11 @@ profiles:
 SECRET_VALUES = ("key-pass-value-7c1e", "cass-pass-value-93ab")
 
 
-def connprof_cmd(*args: str, check_rc: int | None = 0, **kw) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "connprof", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        **kw,
-    )
-    if check_rc is not None:
-        assert done.returncode == check_rc, (done.returncode, done.stdout, done.stderr)
-    return done
-
-
 @pytest.fixture
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("MONGO_KEY_PASS", SECRET_VALUES[0])
     monkeypatch.setenv("CASS_PASS", SECRET_VALUES[1])
-    path = tmp_path / "team" / "profiles.yaml"
-    path.parent.mkdir()
-    path.write_text(textwrap.dedent(PROFILES).lstrip(), encoding="utf-8")
-    return str(path)
+    return str(write_file(tmp_path / "team" / "profiles.yaml", PROFILES, dedent=True))
 
 
 def assert_no_secret(text: str) -> None:
@@ -73,7 +59,7 @@ def assert_no_secret(text: str) -> None:
 
 
 def test_list_text(cfg: str) -> None:
-    done = connprof_cmd("--config", cfg, "list")
+    done = run_cli("--config", cfg, "list", code=0)
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["NAME", "DRIVER", "ENDPOINTS", "TLS", "SOURCE"]
     rows = {line.split()[0]: line for line in lines[1:]}
@@ -89,7 +75,7 @@ def test_list_text(cfg: str) -> None:
 
 
 def test_list_json(cfg: str) -> None:
-    done = connprof_cmd("list", "--format", "json", "--config", cfg)
+    done = run_cli("list", "--format", "json", "--config", cfg, code=0)
     rows = json.loads(done.stdout)
     assert [r["name"] for r in rows] == ["events", "prod", "warehouse"]
     for r in rows:
@@ -116,7 +102,7 @@ def test_list_json(cfg: str) -> None:
 def test_list_never_shows_uri_userinfo(tmp_path: Path, uri: str, fmt: str) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(f"profiles:\n  prod:\n    driver: pymongo\n    uri: {uri}\n")
-    done = connprof_cmd("--config", str(path), "list", "--format", fmt, check_rc=None)
+    done = run_cli("--config", str(path), "list", "--format", fmt)
     assert done.returncode in (0, 1)
     assert "app@" not in done.stdout
     assert "app:" not in done.stdout
@@ -128,7 +114,7 @@ def test_list_never_shows_uri_userinfo(tmp_path: Path, uri: str, fmt: str) -> No
 
 
 def test_show_yaml_has_a_header_and_references(cfg: str) -> None:
-    done = connprof_cmd("--config", cfg, "show", "prod")
+    done = run_cli("--config", cfg, "show", "prod", code=0)
     header, _, body = done.stdout.partition("\n")
     assert header == f"# profile prod from {cfg}"
     data, kwargs = yaml.safe_load_all(body)
@@ -146,13 +132,13 @@ def test_show_yaml_has_a_header_and_references(cfg: str) -> None:
 
 
 def test_show_kwargs_and_reveal(cfg: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    done = connprof_cmd("--config", cfg, "show", "events", "--format", "kwargs")
+    done = run_cli("--config", cfg, "show", "events", "--format", "kwargs", code=0)
     kwargs = json.loads(done.stdout)
     assert kwargs["contact_points"] == ["10.0.0.1", "10.0.0.2"]
     assert "PlainTextAuthProvider" in kwargs["auth_provider"]
     assert "env:CASS_PASS" in kwargs["auth_provider"]
     assert_no_secret(done.stdout + done.stderr)
-    revealed = connprof_cmd("--config", cfg, "show", "events", "--format", "kwargs", "--reveal")
+    revealed = run_cli("--config", cfg, "show", "events", "--format", "kwargs", "--reveal", code=0)
     assert SECRET_VALUES[1] in json.loads(revealed.stdout)["auth_provider"]
     assert "--reveal" in revealed.stderr
     assert SECRET_VALUES[1] not in revealed.stderr
@@ -164,23 +150,23 @@ def test_show_a_profile_its_driver_cannot_express(tmp_path: Path) -> None:
         "profiles:\n  hz:\n    driver: hazelcast\n    hosts: [h]\n"
         "    tls: {verify: none}\n    allow_insecure: true\n"
     )
-    done = connprof_cmd("--config", str(path), "show", "hz", check_rc=1)
+    done = run_cli("--config", str(path), "show", "hz", code=1)
     assert "name: hz" in done.stdout  # the profile is still shown
     assert "driver arguments: none" in done.stdout
     [line] = done.stderr.splitlines()
     assert line.startswith("connprof: error: driver hazelcast cannot express tls.verify")
-    done = connprof_cmd("--config", str(path), "show", "hz", "--format", "kwargs", check_rc=1)
+    done = run_cli("--config", str(path), "show", "hz", "--format", "kwargs", code=1)
     assert done.stdout == ""
 
 
 def test_show_without_a_name_uses_the_default(cfg: str, monkeypatch) -> None:
-    assert connprof_cmd("--config", cfg, "show").stdout.startswith("# profile prod from ")
+    assert run_cli("--config", cfg, "show", code=0).stdout.startswith("# profile prod from ")
     monkeypatch.setenv("CONNPROF_PROFILE", "events")
-    assert connprof_cmd("--config", cfg, "show").stdout.startswith("# profile events from ")
+    assert run_cli("--config", cfg, "show", code=0).stdout.startswith("# profile events from ")
 
 
 def test_show_json(cfg: str) -> None:
-    done = connprof_cmd("--config", cfg, "show", "events", "--format", "json")
+    done = run_cli("--config", cfg, "show", "events", "--format", "json", code=0)
     doc = json.loads(done.stdout)
     assert set(doc) == {"profile", "kwargs"}
     data = doc["profile"]
@@ -191,7 +177,7 @@ def test_show_json(cfg: str) -> None:
 
 
 def test_show_explain_text(cfg: str) -> None:
-    done = connprof_cmd("--config", cfg, "show", "prod", "--explain")
+    done = run_cli("--config", cfg, "show", "prod", "--explain", code=0)
     lines = done.stdout.splitlines()
     assert lines[0].startswith("# profile prod")
     rows = {line.split()[0]: line for line in lines[1:]}
@@ -207,7 +193,7 @@ def test_show_explain_text(cfg: str) -> None:
 
 
 def test_show_explain_json(cfg: str) -> None:
-    done = connprof_cmd("--config", cfg, "show", "prod", "--explain", "--format", "json")
+    done = run_cli("--config", cfg, "show", "prod", "--explain", "--format", "json", code=0)
     doc = json.loads(done.stdout)
     assert set(doc) == {"profile", "kwargs", "provenance"}
     loaded = connprof.load_profile("prod", config=cfg)
@@ -224,7 +210,7 @@ def test_show_invalid_profile_exits_1_without_echoing_the_secret(tmp_path: Path)
         "profiles:\n  prod:\n    driver: cassandra\n    hosts: [x]\n"
         "    auth: {password: plaintext-pw-4f2a}\n"
     )
-    done = connprof_cmd("--config", str(path), "show", "prod", check_rc=1)
+    done = run_cli("--config", str(path), "show", "prod", code=1)
     [line] = done.stderr.splitlines()
     assert line.startswith(f"connprof: error: {path}:5:")
     assert "connprof secret set prod password" in line
@@ -235,12 +221,14 @@ def test_show_invalid_profile_exits_1_without_echoing_the_secret(tmp_path: Path)
 
 
 def test_schema_prints_the_json_schema() -> None:
-    done = connprof_cmd("schema")
+    done = run_cli("schema", code=0)
     assert json.loads(done.stdout) == build_schema()
 
 
 def test_version() -> None:
-    done = connprof_cmd("--version")
+    # A real `python -m connprof`: the module runs and its exit code is the command's.
+    done = run_connprof_process("--version")
+    assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"connprof {connprof.__version__}"
 
 
@@ -264,14 +252,14 @@ def test_version() -> None:
     ],
 )
 def test_usage_errors_exit_2(cfg: str, args: list[str]) -> None:
-    done = connprof_cmd("--config", cfg, *args, check_rc=2)
+    done = run_cli("--config", cfg, *args, code=2)
     assert "usage: connprof" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
 
 
 def test_unknown_profile_exits_1_with_one_error_line(cfg: str) -> None:
-    done = connprof_cmd("--config", cfg, "show", "prdo", check_rc=1)
+    done = run_cli("--config", cfg, "show", "prdo", code=1)
     assert done.stdout == ""
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
@@ -290,7 +278,7 @@ def test_config_before_or_after_the_subcommand(cfg: str, tmp_path: Path, where: 
     overlay.write_text(OVERLAY)
     configs = ["--config", str(overlay), "--config", cfg]
     args = [*configs, "show", "prod"] if where == "before" else ["show", "prod", *configs]
-    data = next(yaml.safe_load_all(connprof_cmd(*args).stdout.partition("\n")[2]))
+    data = next(yaml.safe_load_all(run_cli(*args, code=0).stdout.partition("\n")[2]))
     assert data["description"] == "from the overlay"
     assert data["driver"] == "pymongo"
 
@@ -299,7 +287,7 @@ def test_config_on_both_sides_of_the_subcommand_uses_every_file(cfg: str, tmp_pa
     overlay = tmp_path / "me.yaml"
     overlay.write_text(OVERLAY)
     # The user names two files; neither may be dropped silently.
-    done = connprof_cmd("--config", str(overlay), "show", "prod", "--config", cfg, check_rc=None)
+    done = run_cli("--config", str(overlay), "show", "prod", "--config", cfg)
     assert done.returncode == 0, done.stderr
     data = next(yaml.safe_load_all(done.stdout.partition("\n")[2]))
     assert data["description"] == "from the overlay"
@@ -308,7 +296,7 @@ def test_config_on_both_sides_of_the_subcommand_uses_every_file(cfg: str, tmp_pa
 
 def test_config_from_the_environment(cfg: str, monkeypatch) -> None:
     monkeypatch.setenv("CONNPROF_CONFIG", cfg)
-    rows = json.loads(connprof_cmd("list", "--format", "json").stdout)
+    rows = json.loads(run_cli("list", "--format", "json", code=0).stdout)
     assert [r["name"] for r in rows] == ["events", "prod", "warehouse"]
 
 
@@ -363,18 +351,15 @@ def test_warm_show_imports_neither_pydantic_nor_keyring(cfg: str, tmp_path, monk
     assert "pydantic.main" not in warm["loaded"]
     assert not any(m.startswith("keyring") for m in warm["loaded"])
     # And the warm output is the same profile.
-    assert (
-        connprof_cmd("--config", cfg, "show", "prod").stdout
-        == connprof_cmd(
-            "--config", cfg, "show", "prod", env={**os.environ, "CONNPROF_NO_CACHE": "1"}
-        ).stdout
-    )
+    warm_output = run_cli("--config", cfg, "show", "prod", code=0).stdout
+    monkeypatch.setenv("CONNPROF_NO_CACHE", "1")
+    assert warm_output == run_cli("--config", cfg, "show", "prod", code=0).stdout
 
 
 @pytest.mark.parametrize("args", [["list"], ["show"], ["show", "prod"]])
 def test_no_profile_file_at_all_says_where_it_looked(args: list[str]) -> None:
     # The autouse fixture gives an empty working directory and an empty config dir.
-    done = connprof_cmd(*args, check_rc=1)
+    done = run_cli(*args, code=1)
     assert done.stdout == ""
     lines = done.stderr.splitlines()
     assert len(lines) == 1
@@ -386,30 +371,26 @@ def test_no_profile_file_at_all_says_where_it_looked(args: list[str]) -> None:
 
 def test_list_reads_tls_settings_inside_a_uri_or_dsn(tmp_path: Path) -> None:
     # The TLS column must not present "verify full" for tlsInsecure=true or /nocertcheck.
-    path = tmp_path / "strings.yaml"
-    path.write_text(
-        textwrap.dedent(
-            """\
-            profiles:
-              mongo-insecure:
-                driver: pymongo
-                uri: mongodb://db1.example.com/?tls=true&tlsInsecure=true
-                allow_insecure: true
-              mongo-plain:
-                driver: pymongo
-                uri: mongodb://db1.example.com/?tls=true&replicaSet=rs0
-              exa-nocheck:
-                driver: pyexasol
-                dsn: exa1.example.com/nocertcheck:8563
-                allow_insecure: true
-            """
-        ),
-        encoding="utf-8",
+    path = write_file(
+        tmp_path / "strings.yaml",
+        """
+        profiles:
+          mongo-insecure:
+            driver: pymongo
+            uri: mongodb://db1.example.com/?tls=true&tlsInsecure=true
+            allow_insecure: true
+          mongo-plain:
+            driver: pymongo
+            uri: mongodb://db1.example.com/?tls=true&replicaSet=rs0
+          exa-nocheck:
+            driver: pyexasol
+            dsn: exa1.example.com/nocertcheck:8563
+            allow_insecure: true
+        """,
+        dedent=True,
     )
-    rows = {
-        r["name"]: r
-        for r in json.loads(connprof_cmd("--config", str(path), "list", "--format", "json").stdout)
-    }
+    listed = run_cli("--config", str(path), "list", "--format", "json", code=0)
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
     assert rows["mongo-insecure"]["tls"] == "on, verify none, min 1.2"
     assert rows["exa-nocheck"]["tls"] == "on, nocertcheck, min 1.2"
     assert rows["mongo-plain"]["tls"] == "on, verify full, min 1.2"

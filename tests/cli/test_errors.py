@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import pytest
 
 import connprof
 from connprof import ConfigNotFound, ProfileValidationError
+from tests.helpers import run_cli
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 _HEADER = re.compile(r"#\s*(expect|also|secret|show):\s?(.*)\Z")
@@ -84,29 +83,6 @@ CASES = [read_case(f) for f in sorted(BAD.glob("*.yaml"))]
 each_case = pytest.mark.parametrize("case", CASES, ids=[c.file.stem for c in CASES])
 
 
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNPROF_")}
-    env.update(
-        CONNPROF_NO_CACHE="1",
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_CACHE_HOME=str(home / "cache"),
-    )
-    return env
-
-
-def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "connprof", *args],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
-
-
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
@@ -130,7 +106,7 @@ def test_cli_prints_one_error_line_with_the_position(case: Case, tmp_path: Path)
     path = tmp_path / case.file.name
     shutil.copyfile(case.file, path)
 
-    result = run_cli(tmp_path, "--config", str(path), "show", case.name)
+    result = run_cli("--config", str(path), "show", case.name)
 
     assert "Traceback" not in result.stderr
     assert result.returncode == 1, result.stderr
@@ -193,7 +169,7 @@ def test_api_raises_with_path_line_and_column(case: Case, tmp_path: Path) -> Non
 def test_missing_config_file_is_one_clear_line(tmp_path: Path) -> None:
     path = tmp_path / "nope" / "profiles.yaml"
 
-    result = run_cli(tmp_path, "--config", str(path), "show", "p")
+    result = run_cli("--config", str(path), "show", "p")
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -207,7 +183,7 @@ def test_missing_config_file_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_empty_config_path_is_one_clear_line(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "--config", "", "show", "p")
+    result = run_cli("--config", "", "show", "p")
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -222,7 +198,7 @@ def test_empty_profile_file_names_the_file_and_the_profile(tmp_path: Path) -> No
     path = tmp_path / "empty.yaml"
     path.write_text("")
 
-    result = run_cli(tmp_path, "--config", str(path), "show", "p")
+    result = run_cli("--config", str(path), "show", "p")
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import textwrap
@@ -11,27 +10,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connprof._cli import main
 from connprof._discover import user_config_dir
+from tests.helpers import run_cli, write_file
 
 FP = "135A1D2DCE102DE866F58267521F4232153545A075DC85F8F7596F57E588A181"
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def as_profile_file(tmp_path: Path, body: str, name: str = "parsed") -> str:
     """The printed profile put under ``profiles: NAME`` in a file, as the user would."""
-    path = tmp_path / "from-parse.yaml"
-    path.write_text(f"version: 1\nprofiles:\n  {name}:\n{textwrap.indent(body, '    ')}")
-    return str(path)
+    text = f"version: 1\nprofiles:\n  {name}:\n{textwrap.indent(body, '    ')}"
+    return str(write_file(tmp_path / "from-parse.yaml", text))
 
 
-def shown(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
-    code, out, err = run(capsys, *argv, "--format", "json")
+def shown(*argv: str) -> dict[str, object]:
+    code, out, err = run_cli(*argv, "--format", "json")
     assert code == 0, err
     document = yaml.safe_load(out)
     # `show --format json` prints {"profile": ..., "kwargs": ...}, or the bare profile.
@@ -45,10 +37,8 @@ def profiles_d() -> Path:
 # -- parse: Exasol DSNs ------------------------------------------------------------------------
 
 
-def test_parse_a_dsn_prints_a_profile_that_loads(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, out, err = run(capsys, "parse", f"exa1..3.example.com/{FP.lower()}:8564")
+def test_parse_a_dsn_prints_a_profile_that_loads(tmp_path: Path) -> None:
+    code, out, err = run_cli("parse", f"exa1..3.example.com/{FP.lower()}:8564")
     assert (code, err) == (0, "")
     body = yaml.safe_load(out)
     assert body == {
@@ -57,56 +47,50 @@ def test_parse_a_dsn_prints_a_profile_that_loads(
         "port": 8564,
         "tls": {"fingerprint": FP},
     }
-    data = shown(capsys, "--config", as_profile_file(tmp_path, out), "show", "parsed")
+    data = shown("--config", as_profile_file(tmp_path, out), "show", "parsed")
     assert data["hosts"] == body["hosts"]
     assert data["port"] == 8564
     assert data["tls"]["fingerprint"] == FP  # type: ignore[index]
     assert data["tls"]["enabled"] is True  # type: ignore[index]
 
 
-def test_parse_nodes_on_different_ports_name_each_port(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, out, _ = run(capsys, "parse", "a1..2:9000,b")
+def test_parse_nodes_on_different_ports_name_each_port(tmp_path: Path) -> None:
+    code, out, _ = run_cli("parse", "a1..2:9000,b")
     assert code == 0
     assert yaml.safe_load(out) == {"driver": "pyexasol", "hosts": ["a1:9000", "a2:9000", "b:8563"]}
-    data = shown(capsys, "--config", as_profile_file(tmp_path, out), "show", "parsed")
+    data = shown("--config", as_profile_file(tmp_path, out), "show", "parsed")
     assert data["hosts"] == ["a1:9000", "a2:9000", "b:8563"]
 
 
-def test_parse_nocertcheck_is_acknowledged_out_loud(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, out, err = run(capsys, "parse", "exa-dev/nocertcheck")
+def test_parse_nocertcheck_is_acknowledged_out_loud(tmp_path: Path) -> None:
+    code, out, err = run_cli("parse", "exa-dev/nocertcheck")
     assert code == 0
     body = yaml.safe_load(out)
     assert body["tls"] == {"fingerprint": "nocertcheck"}
     assert body["allow_insecure"] is True
     assert err.startswith("connprof: note: the DSN says nocertcheck")
     assert err.count("\n") == 1
-    data = shown(capsys, "--config", as_profile_file(tmp_path, out), "show", "parsed")
+    data = shown("--config", as_profile_file(tmp_path, out), "show", "parsed")
     assert data["allow_insecure"] is True
 
 
 @pytest.mark.parametrize(
     "dsn", ["exa1..3.example.com:8564", f"a1..2:9000,b/{FP}", "n08..10,m/nocertcheck:8563"]
 )
-def test_the_parsed_profile_gives_pyexasol_the_same_nodes(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, dsn: str
-) -> None:
+def test_the_parsed_profile_gives_pyexasol_the_same_nodes(tmp_path: Path, dsn: str) -> None:
     from tests.uri.test_exasol import pyexasol_nodes
 
-    code, out, _ = run(capsys, "parse", dsn)
+    code, out, _ = run_cli("parse", dsn)
     assert code == 0
     path = as_profile_file(tmp_path, out)
-    code, kwargs, err = run(capsys, "--config", path, "show", "parsed", "--format", "kwargs")
+    code, kwargs, err = run_cli("--config", path, "show", "parsed", "--format", "kwargs")
     assert code == 0, err
     assert pyexasol_nodes(json.loads(kwargs)["dsn"]) == pyexasol_nodes(dsn)
 
 
 @pytest.mark.parametrize("driver", ["pyexasol", "exasol"])
-def test_parse_with_driver_given(capsys: pytest.CaptureFixture[str], driver: str) -> None:
-    code, out, _ = run(capsys, "parse", "exa", "--driver", driver)
+def test_parse_with_driver_given(driver: str) -> None:
+    code, out, _ = run_cli("parse", "exa", "--driver", driver)
     assert code == 0
     assert yaml.safe_load(out) == {"driver": "pyexasol", "hosts": ["exa"], "port": 8563}
 
@@ -120,17 +104,15 @@ def test_parse_with_driver_given(capsys: pytest.CaptureFixture[str], driver: str
         ("", "the DSN is empty"),
     ],
 )
-def test_parse_a_bad_dsn_is_one_error_line(
-    capsys: pytest.CaptureFixture[str], string: str, message: str
-) -> None:
-    code, out, err = run(capsys, "parse", string)
+def test_parse_a_bad_dsn_is_one_error_line(string: str, message: str) -> None:
+    code, out, err = run_cli("parse", string)
     assert (code, out) == (1, "")
     assert err.startswith(f"connprof: error: {message}")
     assert err.count("\n") == 1
 
 
-def test_parse_an_unknown_scheme_asks_for_the_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "parse", "postgresql://app:hunter2-pw@db.example.com/orders")
+def test_parse_an_unknown_scheme_asks_for_the_driver() -> None:
+    code, out, err = run_cli("parse", "postgresql://app:hunter2-pw@db.example.com/orders")
     assert (code, out) == (1, "")
     assert err == (
         "connprof: error: cannot tell which driver a 'postgresql':// string is for: connprof "
@@ -139,27 +121,22 @@ def test_parse_an_unknown_scheme_asks_for_the_driver(capsys: pytest.CaptureFixtu
     )
 
 
-def test_parse_a_dsn_with_credentials_never_shows_them(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    code, out, err = run(capsys, "parse", "sys:hunter2-pw@exa:8563")
+def test_parse_a_dsn_with_credentials_never_shows_them() -> None:
+    code, out, err = run_cli("parse", "sys:hunter2-pw@exa:8563")
     assert (code, out) == (1, "")
     assert "hunter2" not in err
     assert "user info" in err
 
 
-def test_parse_refuses_other_drivers_as_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "parse", "db1:9042", "--driver", "cassandra")
+def test_parse_refuses_other_drivers_as_a_usage_error() -> None:
+    code, _, err = run_cli("parse", "db1:9042", "--driver", "cassandra")
     assert code == 2
     assert "invalid choice: 'cassandra'" in err
 
 
-def test_the_string_can_come_from_stdin(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_string_can_come_from_stdin() -> None:
     # So that a password stays out of the shell history and the process list.
-    monkeypatch.setattr("sys.stdin", io.StringIO("exa1..2:9000\n"))
-    code, out, _ = run(capsys, "parse", "-")
+    code, out, _ = run_cli("parse", "-", stdin="exa1..2:9000\n")
     assert code == 0
     assert yaml.safe_load(out)["hosts"] == ["exa1", "exa2"]
     assert yaml.safe_load(out)["port"] == 9000
@@ -168,10 +145,8 @@ def test_the_string_can_come_from_stdin(
 # -- import: Exasol DSNs -----------------------------------------------------------------------
 
 
-def test_import_writes_a_profile_file_that_discovery_finds(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    code, out, err = run(capsys, "import", f"exa1..2/{FP}:8563", "--name", "warehouse")
+def test_import_writes_a_profile_file_that_discovery_finds() -> None:
+    code, out, err = run_cli("import", f"exa1..2/{FP}:8563", "--name", "warehouse")
     target = profiles_d() / "warehouse.yaml"
     assert (code, err) == (0, "")
     assert out == f"connprof: wrote profile 'warehouse' to {target}\n"
@@ -188,82 +163,78 @@ def test_import_writes_a_profile_file_that_discovery_finds(
         },
     }
     # No --config: found the way every connprof command finds profiles.
-    data = shown(capsys, "show", "warehouse")
+    data = shown("show", "warehouse")
     assert data["hosts"] == ["exa1", "exa2"]
     assert data["tls"]["fingerprint"] == FP  # type: ignore[index]
     assert [p.name for p in profiles_d().iterdir()] == ["warehouse.yaml"]  # no temp file left
 
 
-def test_import_never_replaces_a_file_without_force(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "import", "exa-old", "--name", "wh")[0] == 0
+def test_import_never_replaces_a_file_without_force() -> None:
+    assert run_cli("import", "exa-old", "--name", "wh")[0] == 0
     target = profiles_d() / "wh.yaml"
     before = target.read_text()
-    code, out, err = run(capsys, "import", "exa-new", "--name", "wh")
+    code, out, err = run_cli("import", "exa-new", "--name", "wh")
     assert (code, out) == (1, "")
     assert err == (
         f"connprof: error: {target} already exists; pass --force to replace it, or choose "
         "another --name\n"
     )
     assert target.read_text() == before
-    code, _, _ = run(capsys, "import", "exa-new", "--name", "wh", "--force")
+    code, _, _ = run_cli("import", "exa-new", "--name", "wh", "--force")
     assert code == 0
     assert yaml.safe_load(target.read_text())["profiles"]["wh"]["hosts"] == ["exa-new"]
     assert sorted(p.name for p in profiles_d().iterdir()) == ["wh.yaml"]
 
 
-def test_import_never_shadows_a_profile_of_another_file_without_force(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_import_never_shadows_a_profile_of_another_file_without_force() -> None:
     Path("connprof.yaml").write_text("profiles:\n  wh: {driver: pyexasol, dsn: 'exa-team'}\n")
-    code, out, err = run(capsys, "import", "exa-mine", "--name", "wh")
+    code, out, err = run_cli("import", "exa-mine", "--name", "wh")
     assert (code, out) == (1, "")
     assert err == (
         "connprof: error: profile 'wh' already exists in connprof.yaml; choose another --name, "
         "or pass --force to write it anyway (the files then merge)\n"
     )
     assert not (profiles_d() / "wh.yaml").exists()
-    code, out, err = run(capsys, "import", "exa-mine", "--name", "wh", "--force")
+    code, out, err = run_cli("import", "exa-mine", "--name", "wh", "--force")
     assert code == 0
     assert "connprof.yaml defines 'wh' too; the files merge" in err
     assert (profiles_d() / "wh.yaml").exists()
 
 
 def test_import_says_when_the_written_file_will_not_be_read(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     other = tmp_path / "only.yaml"
     other.write_text("profiles: {}\n")
     monkeypatch.setenv("CONNPROF_CONFIG", str(other))
-    code, _, err = run(capsys, "import", "exa", "--name", "wh")
+    code, _, err = run_cli("import", "exa", "--name", "wh")
     assert code == 0
     assert "CONNPROF_CONFIG is set, so connprof reads only those files" in err
 
 
 @pytest.mark.parametrize("name", ["../evil", ".hidden", "a b", "x/y", ""])
-def test_import_refuses_a_name_that_is_no_profile_name(
-    capsys: pytest.CaptureFixture[str], name: str
-) -> None:
-    code, out, err = run(capsys, "import", "exa", "--name", name)
+def test_import_refuses_a_name_that_is_no_profile_name(name: str) -> None:
+    code, out, err = run_cli("import", "exa", "--name", name)
     assert (code, out) == (1, "")
     assert err.startswith(f"connprof: error: --name {name!r} is not a profile name")
     assert not profiles_d().exists()
 
 
-def test_import_of_a_bad_dsn_writes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "import", "exa:abc", "--name", "wh")
+def test_import_of_a_bad_dsn_writes_nothing() -> None:
+    code, _, err = run_cli("import", "exa:abc", "--name", "wh")
     assert code == 1
     assert err.startswith("connprof: error: DSN part 'exa:abc': the port 'abc' is not a number")
     assert not profiles_d().exists()
 
 
-def test_import_needs_a_name(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "import", "exa")
+def test_import_needs_a_name() -> None:
+    code, _, err = run_cli("import", "exa")
     assert code == 2
     assert "--name" in err
 
 
-def test_written_file_is_private_to_the_user(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "import", "exa", "--name", "wh")[0] == 0
+def test_written_file_is_private_to_the_user() -> None:
+    assert run_cli("import", "exa", "--name", "wh")[0] == 0
     assert (profiles_d() / "wh.yaml").stat().st_mode & 0o077 == 0
     assert os.access(profiles_d() / "wh.yaml", os.R_OK)
 
@@ -277,10 +248,8 @@ URI = (
 )
 
 
-def test_parse_a_uri_prints_a_profile_without_the_password(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, out, err = run(capsys, "parse", URI)
+def test_parse_a_uri_prints_a_profile_without_the_password(tmp_path: Path) -> None:
+    code, out, err = run_cli("parse", URI)
     assert code == 0
     assert "hunter2" not in out + err
     body = yaml.safe_load(out)
@@ -298,45 +267,41 @@ def test_parse_a_uri_prints_a_profile_without_the_password(
         '"keyring:". Store it under the name you give the profile: connprof secret set NAME '
         "password\n"
     )
-    data = shown(capsys, "--config", as_profile_file(tmp_path, out), "show", "parsed")
+    data = shown("--config", as_profile_file(tmp_path, out), "show", "parsed")
     assert data["auth"] == body["auth"]
     assert data["tls"]["ca"] == body["tls"]["ca"]  # type: ignore[index]
 
 
-def test_parse_an_srv_uri_with_verification_off(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, out, err = run(capsys, "parse", "mongodb+srv://cluster0.example.net/?tlsInsecure=true")
+def test_parse_an_srv_uri_with_verification_off(tmp_path: Path) -> None:
+    code, out, err = run_cli("parse", "mongodb+srv://cluster0.example.net/?tlsInsecure=true")
     assert code == 0
     body = yaml.safe_load(out)
     assert body["uri"] == "mongodb+srv://cluster0.example.net"
     assert body["tls"] == {"enabled": True, "verify": "none", "ocsp": False}
     assert body["allow_insecure"] is True
     assert "connprof: note: the URI turns certificate verification off" in err
-    shown(capsys, "--config", as_profile_file(tmp_path, out), "show", "parsed")
+    shown("--config", as_profile_file(tmp_path, out), "show", "parsed")
 
 
-def test_parse_reports_the_uris_warnings(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "parse", "mongodb://db/?replicaset=rs0&colour=red")
+def test_parse_reports_the_uris_warnings() -> None:
+    code, out, err = run_cli("parse", "mongodb://db/?replicaset=rs0&colour=red")
     assert code == 0
     assert yaml.safe_load(out)["options"] == {"replicaSet": "rs0"}
     assert "connprof: note: the URI warns: " in err
     assert "colour" in err
 
 
-def test_the_parsed_profile_gives_pymongo_the_same_options(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_the_parsed_profile_gives_pymongo_the_same_options(tmp_path: Path) -> None:
     import pymongo
 
     uri = (
         "mongodb://db1.example.com,db2.example.com:27018/orders?replicaSet=rs0&tls=true"
         "&tlsAllowInvalidHostnames=true&w=majority&readPreference=nearest&maxPoolSize=7"
     )
-    code, out, _ = run(capsys, "parse", uri)
+    code, out, _ = run_cli("parse", uri)
     assert code == 0
     path = as_profile_file(tmp_path, out)
-    code, kwargs, err = run(capsys, "--config", path, "show", "parsed", "--format", "kwargs")
+    code, kwargs, err = run_cli("--config", path, "show", "parsed", "--format", "kwargs")
     assert code == 0, err
     ours = pymongo.MongoClient(**json.loads(kwargs), connect=False)
     theirs = pymongo.MongoClient(uri, connect=False)
@@ -363,47 +328,43 @@ def test_the_parsed_profile_gives_pymongo_the_same_options(
 
 
 @pytest.mark.parametrize("driver", ["pymongo", "mongodb"])
-def test_parse_with_driver_pymongo(capsys: pytest.CaptureFixture[str], driver: str) -> None:
-    code, out, _ = run(capsys, "parse", "mongodb://db:27017", "--driver", driver)
+def test_parse_with_driver_pymongo(driver: str) -> None:
+    code, out, _ = run_cli("parse", "mongodb://db:27017", "--driver", driver)
     assert code == 0
     assert yaml.safe_load(out) == {"driver": "pymongo", "uri": "mongodb://db:27017"}
 
 
-def test_parse_a_bad_uri_never_shows_its_password(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "parse", "mongodb://app:hunter2-pw@h1,h2/?directConnection=true")
+def test_parse_a_bad_uri_never_shows_its_password() -> None:
+    code, out, err = run_cli("parse", "mongodb://app:hunter2-pw@h1,h2/?directConnection=true")
     assert (code, out) == (1, "")
     assert err.startswith("connprof: error: ")
     assert err.count("\n") == 1
     assert "hunter2" not in err
 
 
-def test_a_dsn_given_as_pymongo_is_a_uri_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "parse", "exa1..3:8563", "--driver", "pymongo")
+def test_a_dsn_given_as_pymongo_is_a_uri_error() -> None:
+    code, _, err = run_cli("parse", "exa1..3:8563", "--driver", "pymongo")
     assert code == 1
     assert err == (
         "connprof: error: a MongoDB connection string starts with mongodb:// or mongodb+srv://\n"
     )
 
 
-def test_import_a_uri_without_a_password_needs_no_keyring(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_import_a_uri_without_a_password_needs_no_keyring() -> None:
     # conftest sets keyring's "fail" backend: any keyring use would be an error here.
-    code, out, err = run(
-        capsys, "import", "mongodb://app@db1,db2/orders?replicaSet=rs0", "--name", "orders"
+    code, out, err = run_cli(
+        "import", "mongodb://app@db1,db2/orders?replicaSet=rs0", "--name", "orders"
     )
     assert (code, err) == (0, "")
     assert out == f"connprof: wrote profile 'orders' to {profiles_d() / 'orders.yaml'}\n"
-    data = shown(capsys, "show", "orders")
+    data = shown("show", "orders")
     assert data["uri"] == "mongodb://db1,db2"
     assert data["auth"] == {"user": "app"}
     assert data["options"] == {"replicaSet": "rs0"}
 
 
-def test_import_without_a_keyring_stores_nothing_and_writes_nothing(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    code, out, err = run(capsys, "import", URI, "--name", "orders")
+def test_import_without_a_keyring_stores_nothing_and_writes_nothing() -> None:
+    code, out, err = run_cli("import", URI, "--name", "orders")
     assert (code, out) == (1, "")
     assert err.startswith("connprof: error: ")
     assert "no keyring is available here" in err
@@ -412,16 +373,14 @@ def test_import_without_a_keyring_stores_nothing_and_writes_nothing(
 
 
 @pytest.mark.keyring
-def test_import_stores_the_password_in_the_real_keyring(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_import_stores_the_password_in_the_real_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     from connprof.secrets import resolve_secret
     from tests import keyring_service as ks
 
     ks.use_secret_service(monkeypatch)
     name = ks.unique_profile()
     try:
-        code, out, err = run(capsys, "import", URI, "--name", name)
+        code, out, err = run_cli("import", URI, "--name", name)
         assert code == 0, err
         assert "hunter2" not in out + err
         assert (

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from connprof._cli import main
 from tests import keyring_service as ks
-
-
-class Stdin(io.StringIO):
-    """A piped stdin: not a terminal, and it remembers whether anyone read it."""
-
-    def isatty(self) -> bool:
-        return False
-
-
-def piped(monkeypatch: pytest.MonkeyPatch, text: str) -> Stdin:
-    stdin = Stdin(text)
-    monkeypatch.setattr("sys.stdin", stdin)
-    return stdin
+from tests.helpers import Stdin, run_cli, write_file
 
 
 def config(tmp_path: Path, body: str) -> str:
-    path = tmp_path / "connprof.yaml"
-    path.write_text("profiles:\n" + body)
-    return str(path)
+    return str(write_file(tmp_path / "connprof.yaml", "profiles:\n" + body))
 
 
 ENV_AND_FILE = """\
@@ -51,11 +35,8 @@ def env_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return config(tmp_path, ENV_AND_FILE)
 
 
-def test_check_prints_ok_per_reference_and_no_value(
-    env_and_file: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["--config", env_and_file, "secret", "check", "app"]) == 0
-    out = capsys.readouterr().out
+def test_check_prints_ok_per_reference_and_no_value(env_and_file: str) -> None:
+    out = run_cli("--config", env_and_file, "secret", "check", "app", code=0).stdout
     lines = out.splitlines()
     assert [line.split()[:4] for line in lines] == [
         ["OK", "app", "auth.password", "env:APP_PW"],
@@ -66,52 +47,42 @@ def test_check_prints_ok_per_reference_and_no_value(
 
 
 def test_check_of_all_profiles_fails_on_any_failure(
-    env_and_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    env_and_file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("APP_PW")
-    assert main(["--config", env_and_file, "secret", "check"]) == 1
-    out = capsys.readouterr().out
+    out = run_cli("--config", env_and_file, "secret", "check", code=1).stdout
     assert "FAIL  app    auth.password  env:APP_PW" in out
     assert "export APP_PW=..." in out
     assert "OK    app    auth.token" in out
     assert "--    plain" in out and "no secret references" in out
 
 
-def test_check_reports_a_profile_that_does_not_load(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_reports_a_profile_that_does_not_load(tmp_path: Path) -> None:
     path = config(tmp_path, "  broken:\n    driver: pymongo\n    extends: nowhere\n")
-    assert main(["--config", path, "secret", "check"]) == 1
-    assert "FAIL  broken" in capsys.readouterr().out
+    assert "FAIL  broken" in run_cli("--config", path, "secret", "check", code=1).stdout
 
 
-def test_set_refuses_an_env_reference_before_reading_a_value(
-    env_and_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stdin = piped(monkeypatch, "new-value\n")
-    assert main(["--config", env_and_file, "secret", "set", "app", "password"]) == 1
-    err = capsys.readouterr().err
-    assert "export APP_PW=..." in err
+def test_set_refuses_an_env_reference_before_reading_a_value(env_and_file: str) -> None:
+    stdin = Stdin("new-value\n")
+    done = run_cli("--config", env_and_file, "secret", "set", "app", "password", stdin=stdin)
+    assert done.returncode == 1
+    assert "export APP_PW=..." in done.stderr
     assert stdin.tell() == 0  # nobody was asked for a value that could not be stored
 
 
-def test_set_refuses_a_file_reference_with_what_to_do(
-    env_and_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    piped(monkeypatch, "new-value\n")
-    assert main(["--config", env_and_file, "secret", "set", "app", "auth.token"]) == 1
-    assert "umask 077; cat >" in capsys.readouterr().err
+def test_set_refuses_a_file_reference_with_what_to_do(env_and_file: str) -> None:
+    argv = ("--config", env_and_file, "secret", "set", "app", "auth.token")
+    done = run_cli(*argv, stdin="new-value\n", code=1)
+    assert "umask 077; cat >" in done.stderr
     assert Path(env_and_file).with_name("app.token").read_text() == "token-value-123\n"
 
 
-def test_set_without_a_keyring_says_so_before_reading_a_value(
-    env_and_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stdin = piped(monkeypatch, "new-value\n")
-    assert main(["--config", env_and_file, "secret", "set", "plain", "password"]) == 1
-    err = capsys.readouterr().err
-    assert "no keyring is available here" in err
-    assert "env:NAME or file:PATH" in err
+def test_set_without_a_keyring_says_so_before_reading_a_value(env_and_file: str) -> None:
+    stdin = Stdin("new-value\n")
+    done = run_cli("--config", env_and_file, "secret", "set", "plain", "password", stdin=stdin)
+    assert done.returncode == 1
+    assert "no keyring is available here" in done.stderr
+    assert "env:NAME or file:PATH" in done.stderr
     assert stdin.tell() == 0
 
 
@@ -124,11 +95,9 @@ def test_set_without_a_keyring_says_so_before_reading_a_value(
         ["secret"],
     ],
 )
-def test_usage_errors(
-    env_and_file: str, capsys: pytest.CaptureFixture[str], argv: list[str]
-) -> None:
-    assert main(["--config", env_and_file, *argv]) == 2
-    assert "the-secret-as-an-argument" not in capsys.readouterr().err
+def test_usage_errors(env_and_file: str, argv: list[str]) -> None:
+    done = run_cli("--config", env_and_file, *argv, code=2)
+    assert "the-secret-as-an-argument" not in done.stderr
 
 
 # -- with the real keyring ---------------------------------------------------------------------
@@ -149,50 +118,33 @@ def keyring_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 
 
 @pytest.mark.keyring
-def test_set_check_rm_round_trip(
-    keyring_profile: tuple[str, str],
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_set_check_rm_round_trip(keyring_profile: tuple[str, str]) -> None:
     name, path = keyring_profile
-    piped(monkeypatch, "tok en\n\n")
-    assert main(["--config", path, "secret", "set", name, "token"]) == 0
+    out = run_cli("--config", path, "secret", "set", name, "token", stdin="tok en\n\n", code=0)
     # Exactly one trailing newline is stripped.
     assert ks.lookup("connprof", f"{name}/token") == "tok en\n"
-    out = capsys.readouterr().out
-    assert f"stored auth.token of profile '{name}' in the keyring (service connprof" in out
-    assert main(["--config", path, "secret", "check", name]) == 0
-    assert capsys.readouterr().out.startswith("OK")
-    assert main(["--config", path, "secret", "rm", name, "auth.token"]) == 0
+    assert f"stored auth.token of profile '{name}' in the keyring (service connprof" in out.stdout
+    assert run_cli("--config", path, "secret", "check", name, code=0).stdout.startswith("OK")
+    run_cli("--config", path, "secret", "rm", name, "auth.token", code=0)
     assert ks.lookup("connprof", f"{name}/token") is None
-    capsys.readouterr()
-    assert main(["--config", path, "secret", "check", name]) == 1
-    assert f"connprof secret set {name} token" in capsys.readouterr().out
+    check = run_cli("--config", path, "secret", "check", name, code=1)
+    assert f"connprof secret set {name} token" in check.stdout
 
 
 @pytest.mark.keyring
 def test_set_of_a_field_without_reference_uses_the_shorthand_and_says_what_to_add(
     keyring_profile: tuple[str, str],
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     name, path = keyring_profile
-    piped(monkeypatch, "pw\n")
-    assert main(["--config", path, "secret", "set", name, "password"]) == 0
+    done = run_cli("--config", path, "secret", "set", name, "password", stdin="pw\n", code=0)
     assert ks.lookup("connprof", f"{name}/password") == "pw"
-    err = capsys.readouterr().err
-    assert f"profile '{name}' has no auth.password reference yet" in err
-    assert f'add password: "keyring:" under auth: in {path}' in err
+    assert f"profile '{name}' has no auth.password reference yet" in done.stderr
+    assert f'add password: "keyring:" under auth: in {path}' in done.stderr
 
 
 @pytest.mark.keyring
-def test_set_refuses_an_empty_value(
-    keyring_profile: tuple[str, str],
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_set_refuses_an_empty_value(keyring_profile: tuple[str, str]) -> None:
     name, path = keyring_profile
-    piped(monkeypatch, "\n")
-    assert main(["--config", path, "secret", "set", name, "token"]) == 1
-    assert "no value was given (empty input); nothing was stored" in capsys.readouterr().err
+    done = run_cli("--config", path, "secret", "set", name, "token", stdin="\n", code=1)
+    assert "no value was given (empty input); nothing was stored" in done.stderr
     assert ks.lookup("connprof", f"{name}/token") is None

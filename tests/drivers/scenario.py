@@ -10,9 +10,10 @@ import yaml
 
 from connprof import ConnprofError, Profile, UnsupportedSetting, load_profile
 from connprof.drivers import describe_kwargs, emit, plain
+from tests.helpers import SAMPLES, write_profiles
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-SAMPLE_CERTS = Path(__file__).resolve().parents[2] / "sample_profiles" / "certs"
+SAMPLE_CERTS = SAMPLES / "certs"
 
 
 def load_rows(driver: str) -> list[dict[str, Any]]:
@@ -34,9 +35,7 @@ def write_profile(row: dict[str, Any], folder: Path) -> Path:
     certs = folder / "certs"
     if not certs.exists():
         certs.symlink_to(SAMPLE_CERTS, target_is_directory=True)
-    path = folder / "profiles.yaml"
-    path.write_text(yaml.safe_dump({"profiles": {profile_name(row): row["profile"]}}))
-    return path
+    return write_profiles(folder / "profiles.yaml", {profile_name(row): row["profile"]})
 
 
 def profile_name(row: dict[str, Any]) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
+import os
 from pathlib import Path
 
 import pytest
 
 import connprof
 from connprof._errors import PluginError, ProfileValidationError
+from tests.helpers import install_plugin, run_connprof_process, write_profiles
 
 FAKEDB = """\
     NAME = "fakedb"
@@ -23,24 +22,17 @@ FAKEDB = """\
 
 
 def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str) -> Path:
-    site = tmp_path / "site"
-    dist = site / "connprof_fakedb-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: connprof-fakedb\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[connprof.drivers]\nfakedb = connprof_fakedb_test\n")
-    (site / "connprof_fakedb_test.py").write_text(textwrap.dedent(module))
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delitem(sys.modules, "connprof_fakedb_test", raising=False)
-    return site
+    """The distribution connprof-fakedb, whose module ``module`` is the driver ``fakedb``."""
+    return install_plugin(
+        tmp_path / "site", monkeypatch, group="connprof.drivers", name="fakedb",
+        target="connprof_fakedb_test", source=module,
+    )  # fmt: skip
 
 
 def profile_file(tmp_path: Path, driver: str = "fakedb") -> str:
-    path = tmp_path / "p.yaml"
-    path.write_text(
-        f"profiles:\n  x:\n    driver: {driver}\n    hosts: [db.internal]\n"
-        '    auth: {user: u, password: "env:FAKEDB_PW"}\n'
-    )
-    return str(path)
+    profile = {"driver": driver, "hosts": ["db.internal"],
+               "auth": {"user": "u", "password": "env:FAKEDB_PW"}}  # fmt: skip
+    return str(write_profiles(tmp_path / "p.yaml", {"x": profile}))
 
 
 def test_a_plugin_driver_emits_and_resolves(
@@ -59,12 +51,14 @@ def test_show_prints_a_plugin_drivers_arguments(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = install(tmp_path, monkeypatch, FAKEDB)
-    monkeypatch.setenv("PYTHONPATH", str(site))
-    done = subprocess.run(
-        [sys.executable, "-m", "connprof", "--config", profile_file(tmp_path), "show", "x",
-         "--format", "kwargs"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    # A real process, so the entry point is found as a user's installed plugin is: on the path
+    # the process starts with.
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    )
+    done = run_connprof_process(
+        "--config", profile_file(tmp_path), "show", "x", "--format", "kwargs"
+    )
     assert done.returncode == 0, done.stderr
     assert '"secret": "env:FAKEDB_PW"' in done.stdout
 

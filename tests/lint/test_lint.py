@@ -16,12 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connprof._cli import main
 from connprof._lint import engine, lint_paths
 from connprof._yaml._plain import parse_plain
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_profiles"
+from tests.helpers import ROOT, SAMPLES, run_cli, write_file
 
 BAD = textwrap.dedent(
     """\
@@ -56,25 +53,13 @@ CLEAN = textwrap.dedent(
 )
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 # -- output and exit codes ---------------------------------------------------------------------
 
 
-def test_text_lines_sorted_by_file_and_line(capsys: pytest.CaptureFixture[str]) -> None:
-    write(Path("b.yaml"), BAD)
-    write(Path("a.yaml"), WARN_ONLY)
-    code, out, err = run(capsys, "lint", "b.yaml", "a.yaml")
+def test_text_lines_sorted_by_file_and_line() -> None:
+    write_file(Path("b.yaml"), BAD)
+    write_file(Path("a.yaml"), WARN_ONLY)
+    code, out, err = run_cli("lint", "b.yaml", "a.yaml")
     assert code == 1
     lines = out.splitlines()
     assert lines == [
@@ -92,9 +77,9 @@ def test_text_lines_sorted_by_file_and_line(capsys: pytest.CaptureFixture[str]) 
     assert err == "connprof lint: 2 errors, 2 warnings in 2 files\n"
 
 
-def test_json_is_a_list_of_findings(capsys: pytest.CaptureFixture[str]) -> None:
-    write(Path("b.yaml"), BAD)
-    code, out, _ = run(capsys, "lint", "--format", "json", "b.yaml")
+def test_json_is_a_list_of_findings() -> None:
+    write_file(Path("b.yaml"), BAD)
+    code, out, _ = run_cli("lint", "--format", "json", "b.yaml")
     assert code == 1
     found = json.loads(out)
     assert [(d["code"], d["line"]) for d in found] == [("CP013", 4), ("CP002", 8), ("CP001", 9)]
@@ -103,9 +88,9 @@ def test_json_is_a_list_of_findings(capsys: pytest.CaptureFixture[str]) -> None:
     assert "hunter2" not in out
 
 
-def test_github_annotations(capsys: pytest.CaptureFixture[str]) -> None:
-    write(Path("b.yaml"), BAD)
-    code, out, _ = run(capsys, "lint", "--format", "github", "b.yaml")
+def test_github_annotations() -> None:
+    write_file(Path("b.yaml"), BAD)
+    code, out, _ = run_cli("lint", "--format", "github", "b.yaml")
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("::warning file=b.yaml,line=4,col=12,title=CP013::CP013 TLS is off")
@@ -124,35 +109,35 @@ def test_github_escapes_what_would_end_the_command() -> None:
     )
 
 
-def test_warnings_pass_unless_strict(capsys: pytest.CaptureFixture[str]) -> None:
-    write(Path("w.yaml"), WARN_ONLY)
-    assert run(capsys, "lint", "w.yaml")[0] == 0
-    assert run(capsys, "lint", "--strict", "w.yaml")[0] == 1
+def test_warnings_pass_unless_strict() -> None:
+    write_file(Path("w.yaml"), WARN_ONLY)
+    assert run_cli("lint", "w.yaml")[0] == 0
+    assert run_cli("lint", "--strict", "w.yaml")[0] == 1
 
 
-def test_clean_file_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    write(Path("c.yaml"), CLEAN)
-    assert run(capsys, "lint", "c.yaml") == (0, "", "")
-    assert run(capsys, "lint", "--format", "json", "c.yaml") == (0, "[]\n", "")
+def test_clean_file_prints_nothing() -> None:
+    write_file(Path("c.yaml"), CLEAN)
+    assert run_cli("lint", "c.yaml") == (0, "", "")
+    assert run_cli("lint", "--format", "json", "c.yaml") == (0, "[]\n", "")
 
 
-def test_usage_error_is_2(capsys: pytest.CaptureFixture[str]) -> None:
-    write(Path("c.yaml"), CLEAN)
-    assert run(capsys, "lint", "--format", "xml", "c.yaml")[0] == 2
+def test_usage_error_is_2() -> None:
+    write_file(Path("c.yaml"), CLEAN)
+    assert run_cli("lint", "--format", "xml", "c.yaml")[0] == 2
 
 
-def test_missing_path_is_one_line_and_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "lint", "nope.yaml")
+def test_missing_path_is_one_line_and_1() -> None:
+    code, out, err = run_cli("lint", "nope.yaml")
     assert code == 1
     assert out == ""
     assert err == "connprof: error: nope.yaml: no such file; name a profile file or a folder\n"
 
 
-def test_a_folder_lints_its_yaml_files(capsys: pytest.CaptureFixture[str]) -> None:
-    write(Path("dir/one.yaml"), BAD)
-    write(Path("dir/sub/two.yml"), WARN_ONLY)
-    write(Path("dir/notes.txt"), "password: hunter2\n")
-    code, out, _ = run(capsys, "lint", "dir")
+def test_a_folder_lints_its_yaml_files() -> None:
+    write_file(Path("dir/one.yaml"), BAD)
+    write_file(Path("dir/sub/two.yml"), WARN_ONLY)
+    write_file(Path("dir/notes.txt"), "password: hunter2\n")
+    code, out, _ = run_cli("lint", "dir")
     assert code == 1
     assert {line.split(":")[0] for line in out.splitlines()} == {
         os.path.join("dir", "one.yaml"),
@@ -160,12 +145,10 @@ def test_a_folder_lints_its_yaml_files(capsys: pytest.CaptureFixture[str]) -> No
     }
 
 
-def test_a_file_that_does_not_load_does_not_stop_the_others(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    write(Path("broken.yaml"), "profiles:\n  a: [\n")
-    write(Path("b.yaml"), BAD)
-    code, out, _ = run(capsys, "lint", "broken.yaml", "b.yaml")
+def test_a_file_that_does_not_load_does_not_stop_the_others() -> None:
+    write_file(Path("broken.yaml"), "profiles:\n  a: [\n")
+    write_file(Path("b.yaml"), BAD)
+    code, out, _ = run_cli("lint", "broken.yaml", "b.yaml")
     assert code == 1
     codes = [(line.split(":")[0], line.split()[1]) for line in out.splitlines()]
     assert ("broken.yaml", "CP001") in codes
@@ -175,16 +158,14 @@ def test_a_file_that_does_not_load_does_not_stop_the_others(
 # -- discovery and layers ------------------------------------------------------------------------
 
 
-def test_without_paths_the_discovered_files_are_linted_as_layers(
-    capsys: pytest.CaptureFixture[str], isolated: object
-) -> None:
-    write(Path("connprof.yaml"), "profiles:\n  orders:\n    driver: pymongo\n"
+def test_without_paths_the_discovered_files_are_linted_as_layers(isolated: object) -> None:
+    write_file(Path("connprof.yaml"), "profiles:\n  orders:\n    driver: pymongo\n"
           "    hosts: [db1.example.com]\n    tls: true\n")  # fmt: skip
     user = Path(os.environ["XDG_CONFIG_HOME"]) / "connprof"
     # A personal overlay: on its own not a whole profile, as a layer fine but for its password.
-    write(user / "profiles.d" / "me.yaml", "profiles:\n  orders:\n    auth:\n      user: me\n"
+    write_file(user / "profiles.d" / "me.yaml", "profiles:\n  orders:\n    auth:\n      user: me\n"
           "      password: hunter2\n")  # fmt: skip
-    code, out, _ = run(capsys, "lint")
+    code, out, _ = run_cli("lint")
     assert code == 1
     assert out.splitlines() == [
         f"{user / 'profiles.d' / 'me.yaml'}:5:17: CP002 error auth.password holds a plaintext "
@@ -193,24 +174,23 @@ def test_without_paths_the_discovered_files_are_linted_as_layers(
     ]
 
 
-def test_config_option_names_the_layers(capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_option_names_the_layers() -> None:
     layered = SAMPLES / "layered"
-    code, out, _ = run(
-        capsys,
+    code, out, _ = run_cli(
         "--config", str(layered / "personal.yaml"), "--config", str(layered / "team.yaml"),
         "lint",
     )  # fmt: skip
     assert (code, out) == (0, "")
 
 
-def test_no_profile_file_at_all(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "lint")
+def test_no_profile_file_at_all() -> None:
+    code, out, err = run_cli("lint")
     assert (code, out) == (1, "")
     assert "no profile file was found" in err
 
 
 def test_an_overlay_file_alone_is_checked_for_what_it_writes() -> None:
-    write(Path("me.yaml"), "profiles:\n  orders:\n    auth: {user: me, pasword: x}\n")
+    write_file(Path("me.yaml"), "profiles:\n  orders:\n    auth: {user: me, pasword: x}\n")
     found = lint_paths(["me.yaml"])
     assert [(d.code, d.line) for d in found] == [("CP001", 3)]
     assert "did you mean 'password'?" in found[0].message
@@ -219,7 +199,7 @@ def test_an_overlay_file_alone_is_checked_for_what_it_writes() -> None:
 @pytest.mark.parametrize("name", ["connprof.yaml", "team.connprof.yaml"])
 def test_a_project_file_holds_whole_profiles(name: str) -> None:
     # The same overlay-shaped profile in a project file has simply forgotten its driver.
-    write(Path(name), "profiles:\n  orders:\n    auth: {user: me}\n")
+    write_file(Path(name), "profiles:\n  orders:\n    auth: {user: me}\n")
     found = lint_paths([name])
     assert [(d.code, d.line) for d in found] == [("CP001", 2)]
     assert "missing 'driver'" in found[0].message
@@ -262,9 +242,9 @@ print("LOADED", loaded, "EXIT", code)
 
 
 def test_lint_imports_no_keyring_resolves_nothing_and_opens_no_socket(tmp_path: Path) -> None:
-    secret_file = write(tmp_path / "pw.txt", "file-secret-4d1f\n")
+    secret_file = write_file(tmp_path / "pw.txt", "file-secret-4d1f\n")
     secret_file.chmod(0o600)
-    profiles = write(
+    profiles = write_file(
         tmp_path / "p.yaml",
         textwrap.dedent(
             f"""\
@@ -317,7 +297,7 @@ def big_file(path: Path, count: int) -> Path:
             f"      replicaSet: rs{i % 3}",
             "      retryWrites: yes",
         ]
-    return write(path, "\n".join(rows) + "\n")
+    return write_file(path, "\n".join(rows) + "\n")
 
 
 def test_big_file_first_pass_finds_what_the_positioned_pass_finds(
@@ -417,8 +397,8 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     git("init", "-q", cwd=work)
-    write(work / "connprof.yaml", CLEAN)
-    write(work / "bad.connprof.yaml", BAD)
+    write_file(work / "connprof.yaml", CLEAN)
+    write_file(work / "bad.connprof.yaml", BAD)
     git("add", "-A", cwd=work)
 
     def try_repo(name: str) -> subprocess.CompletedProcess[str]:
@@ -443,7 +423,7 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
 
 def test_check_files_without_cryptography_names_the_extra(tmp_path: Path) -> None:
     cert = ROOT / "tests" / "lint" / "examples" / "CP042" / "good" / "certs" / "valid.pem"
-    profiles = write(
+    profiles = write_file(
         tmp_path / "p.yaml",
         f"profiles:\n  a:\n    driver: cassandra\n    hosts: [localhost]\n"
         f"    tls: {{ca: {cert}, verify: ca}}\n",

@@ -22,6 +22,7 @@ import pytest
 from connprof._errors import SecretNotFound
 from connprof.secrets import SecretResolver, delete_secret, resolve_secret, store_secret
 from tests import keyring_service as ks
+from tests.helpers import run_connprof_process, write_file
 
 pytestmark = pytest.mark.keyring
 
@@ -85,36 +86,23 @@ def test_the_shorthand_entry_depends_on_the_field_in_one_resolver(profile: str) 
 
 def write_config(folder: Path, profile: str, password: str | None = '"keyring:"') -> Path:
     auth = f"\n    auth:\n      user: app\n      password: {password}" if password else ""
-    path = folder / "connprof.yaml"
-    path.write_text(
-        f"profiles:\n  {profile}:\n    driver: pymongo\n    hosts: [db.example.com]{auth}\n"
-    )
-    return path
-
-
-def run_connprof(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "connprof", *args],
-        input=stdin, capture_output=True, text=True, timeout=60, check=False,
-        env=env if env is not None else dict(os.environ),
-    )  # fmt: skip
+    text = f"profiles:\n  {profile}:\n    driver: pymongo\n    hosts: [db.example.com]{auth}\n"
+    return write_file(folder / "connprof.yaml", text)
 
 
 def test_secret_set_from_a_pipe_in_a_real_process(profile: str, tmp_path: Path) -> None:
     config = str(write_config(tmp_path, profile))
-    done = run_connprof(
+    done = run_connprof_process(
         "--config", config, "secret", "set", profile, "password", stdin="piped-pw\n"
     )
     assert done.returncode == 0, done.stderr
     assert ks.lookup("connprof", f"{profile}/password") == "piped-pw"
     assert "piped-pw" not in done.stdout + done.stderr
-    check = run_connprof("--config", config, "secret", "check", profile)
+    check = run_connprof_process("--config", config, "secret", "check", profile)
     assert check.returncode == 0, check.stdout
     assert check.stdout.startswith("OK")
     assert "piped-pw" not in check.stdout + check.stderr
-    rm = run_connprof("--config", config, "secret", "rm", profile, "password")
+    rm = run_connprof_process("--config", config, "secret", "rm", profile, "password")
     assert rm.returncode == 0, rm.stderr
     assert ks.lookup("connprof", f"{profile}/password") is None
 

@@ -35,6 +35,7 @@ from connprof.secrets import (
 )
 from connprof.secrets._file import mode_problem
 from tests import keyring_service as ks
+from tests.helpers import install_plugin, write_profiles
 
 # Spaces, a colon, non-ASCII and a trailing space: all part of the secret.
 VALUE = "pä ss:wörd\twith spaces "
@@ -191,23 +192,8 @@ def test_check_secrets_reports_each_reference_without_its_value(
 
 
 def write_profile(folder: Path, name: str, **auth: str) -> Path:
-    lines = "\n".join(f"        {key}: {value!r}" for key, value in auth.items())
-    path = folder / "profiles.yaml"
-    path.write_text(
-        textwrap.dedent(
-            f"""\
-            profiles:
-              {name}:
-                driver: pymongo
-                hosts: [db.example.com]
-                auth:
-            """
-        )
-        + lines
-        + "\n",
-        encoding="utf-8",
-    )
-    return path
+    profile = {"driver": "pymongo", "hosts": ["db.example.com"], "auth": auth}
+    return write_profiles(folder / "profiles.yaml", {name: profile})
 
 
 # -- field names -------------------------------------------------------------------------------
@@ -397,18 +383,14 @@ def test_file_references_cannot_be_stored_and_say_what_to_do(tmp_path: Path) -> 
 # -- plugins (entry point group connprof.secret_sources) --------------------------------------
 
 
-def install_plugin(
+def install_vault(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, target: str
 ) -> None:
     """A real installed distribution on sys.path whose entry point adds the 'vault' kind."""
-    site = tmp_path / "site"
-    dist = site / "connprof_vault-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: connprof-vault\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(f"[connprof.secret_sources]\nvault = {target}\n")
-    (site / "connprof_vault_test.py").write_text(textwrap.dedent(module))
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delitem(sys.modules, "connprof_vault_test", raising=False)
+    install_plugin(
+        tmp_path / "site", monkeypatch, group="connprof.secret_sources", name="vault",
+        target=target, source=module,
+    )  # fmt: skip
 
 
 VAULT = """\
@@ -421,7 +403,7 @@ VAULT = """\
 def test_a_plugin_source_resolves_its_own_kind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install_plugin(tmp_path, monkeypatch, VAULT, "connprof_vault_test:VaultSource")
+    install_vault(tmp_path, monkeypatch, VAULT, "connprof_vault_test:VaultSource")
     got = resolve_secret("vault:db/prod", profile="prod", field="password")
     assert got == "vault says db/prod for prod/auth.password"
 
@@ -429,7 +411,7 @@ def test_a_plugin_source_resolves_its_own_kind(
 def test_a_plugin_kind_is_a_valid_reference_in_a_profile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install_plugin(tmp_path, monkeypatch, VAULT, "connprof_vault_test:VaultSource")
+    install_vault(tmp_path, monkeypatch, VAULT, "connprof_vault_test:VaultSource")
     config = write_profile(tmp_path, "prod", password="vault:db/prod")
     [check] = check_secrets(load_profile("prod", config=str(config)))
     assert check.ok, check.message
@@ -438,7 +420,7 @@ def test_a_plugin_kind_is_a_valid_reference_in_a_profile(
 def test_a_plugin_that_fails_to_load_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install_plugin(
+    install_vault(
         tmp_path, monkeypatch, "raise ImportError('hvac is missing')\n",
         "connprof_vault_test:VaultSource",
     )  # fmt: skip
@@ -451,7 +433,7 @@ def test_a_plugin_that_fails_to_load_is_an_error(
 
 
 def test_a_plugin_without_get_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_plugin(
+    install_vault(
         tmp_path, monkeypatch, "class VaultSource: pass\n", "connprof_vault_test:VaultSource"
     )
     with pytest.raises(PluginError, match=r"has no get\(target"):
