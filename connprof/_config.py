@@ -10,13 +10,16 @@ errors are always recomputed.
 
 from __future__ import annotations
 
+import marshal
 import os
 import sys
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._discover import ConfigArg, discover, nothing_found
-from ._errors import ProfileNotFound, ProfileValidationError
+from ._errors import PluginError, ProfileNotFound, ProfileValidationError, UnsupportedSetting
+from ._version import __version__
 from ._yaml import PROFILE_NAME, ProfileFile, read_profile_file
 
 if TYPE_CHECKING:
@@ -65,7 +68,7 @@ def _cache_dir() -> str | None:
     explicit = os.environ.get("CONNPROF_CACHE_DIR")
     if explicit:
         return explicit
-    import platformdirs
+    import platformdirs  # deferred: not needed with CONNPROF_CACHE_DIR set, nor by list
 
     return os.path.join(platformdirs.user_cache_dir("connprof", appauthor=False), "profiles")
 
@@ -101,8 +104,6 @@ def _version() -> tuple[Any, ...]:
     A cached profile holds emitted driver arguments; a changed driver module must not be
     answered from a cache the old code wrote.
     """
-    from ._version import __version__  # deferred: only a cache lookup needs it
-
     root = os.path.dirname(os.path.abspath(__file__))
     stamps: list[int] = []
     for folder, _dirs, names in os.walk(root):
@@ -116,8 +117,6 @@ def _version() -> tuple[Any, ...]:
 
 
 def _cache_file(directory: str, key: tuple[Any, ...], name: str | None) -> str:
-    import zlib
-
     digest = zlib.crc32(repr(key).encode("utf-8", "surrogatepass"))
     # The name is whatever was typed: only a valid profile name may become part of a path.
     label = name if name is not None and PROFILE_NAME.match(name) else "_"
@@ -125,8 +124,6 @@ def _cache_file(directory: str, key: tuple[Any, ...], name: str | None) -> str:
 
 
 def _cache_read(path: str, key: tuple[Any, ...]) -> ResolvedProfile | None:
-    import marshal
-
     try:
         with open(path, "rb") as stream:
             stored_key, payload = marshal.loads(stream.read())
@@ -144,8 +141,7 @@ def _cache_read(path: str, key: tuple[Any, ...]) -> ResolvedProfile | None:
 
 
 def _cache_write(path: str, key: tuple[Any, ...], resolved: ResolvedProfile) -> None:
-    import marshal
-    import tempfile
+    import tempfile  # deferred: only a cache miss writes, and a warm show must stay lean
 
     payload = (
         resolved.name,
@@ -233,7 +229,6 @@ def list_profile_names(config: ConfigArg = None) -> list[str]:
 
 
 def _describe_kwargs(profile: Profile) -> tuple[dict[str, Any] | None, str | None]:
-    from ._errors import PluginError, UnsupportedSetting
     from .drivers import describe_kwargs, emit, plain  # deferred: only a cache miss emits
 
     try:
@@ -284,7 +279,7 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
 def _endpoints(data: Any) -> str:
     if isinstance(data.get("uri"), str):
         # Show scheme, hosts and database only: never the user info or the options.
-        from ._redact import strip_userinfo
+        from ._redact import strip_userinfo  # deferred: only list needs it, not a warm show
 
         return strip_userinfo(data["uri"]).split("?", 1)[0]
     if isinstance(data.get("dsn"), str):

@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 from ._derive import derive_whole, read_string
 from ._redact import userinfo
 from ._secretref import check_secret_ref
+from .drivers import build_kwargs, build_ssl_context_for
 from .drivers._registry import driver_choices, is_known_driver, resolve_driver
 
 if TYPE_CHECKING:
@@ -415,12 +416,8 @@ class Profile(_Frozen):
         express and ``SecretError`` for a reference that does not resolve. The returned dict's
         repr hides the secret values.
         """
-        from .drivers import build_kwargs
-
         return build_kwargs(self)
 
     def ssl_context(self) -> ssl.SSLContext:
         """An ``ssl.SSLContext`` for this profile's TLS block, for any driver or your own code."""
-        from .drivers import build_ssl_context_for
-
         return build_ssl_context_for(self)

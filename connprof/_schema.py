@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ._models import Profile
+from .drivers._registry import ALIASES, BUILTIN
+
 __all__ = ["SCHEMA_ID", "build_schema", "format_schema"]
 
 SCHEMA_ID = "https://connprof.invalid/schemas/connprof.schema.json"
@@ -83,9 +86,6 @@ def _tidy(model: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def build_schema() -> dict[str, Any]:
     """The draft 2020-12 schema of one profile file."""
-    from ._models import Profile
-    from .drivers._registry import ALIASES, BUILTIN
-
     generated = Profile.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
     defs = {name: _tidy(name, d) for name, d in generated.pop("$defs").items()}
     profile = _tidy("Profile", generated)

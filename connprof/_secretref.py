@@ -39,6 +39,7 @@ def _plugin_kind(kind: str) -> bool:
     """
     if not kind.isidentifier():
         return False
+    # deferred: importlib.metadata is slow to import, and built-in kinds never get here
     from importlib.metadata import entry_points
 
     return any(ep.name == kind for ep in entry_points(group="connprof.secret_sources"))

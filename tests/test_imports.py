@@ -33,8 +33,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "connprof"
 
@@ -571,10 +569,6 @@ def test_no_import_cycle() -> None:
     assert not report, "import cycles among connprof's modules:\n" + report
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the lead decides whether every deferred import must say why; list in the failure",
-)
 def test_every_deferred_import_says_why() -> None:
     missing = [f for f in read_function_imports() if f.comment is None]
     listing = "\n".join(

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .._errors import ConnprofError
+from .._version import __version__
+from . import lint_cmd, list_cmd, parse_cmd, schema_cmd, secret_cmd, show
 
 __all__ = ["main", "run"]
 
@@ -18,8 +20,6 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import lint_cmd, list_cmd, parse_cmd, schema_cmd, secret_cmd, show
-
     def config_option(parser: argparse.ArgumentParser, dest: str) -> None:
         parser.add_argument(
             "--config",
@@ -37,8 +37,6 @@ def _parser() -> argparse.ArgumentParser:
         prog="connprof", description="Declarative database connection profiles."
     )
     config_option(parser, "config_before")
-    from .._version import __version__  # deferred: only --version needs it
-
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd):
@@ -68,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception:
-        import traceback
+        import traceback  # deferred: only a bug (exit code 3) prints a traceback
 
         traceback.print_exc()
         print(

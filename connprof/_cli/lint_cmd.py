@@ -29,6 +29,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # deferred: the parser imports every command's module; only lint loads the linter
     from .._lint import lint_config, lint_paths
     from .._lint.report import FORMATS
 

@@ -15,7 +15,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._config import summarize_profiles
+    from .._config import summarize_profiles  # deferred: lint and schema never load _config
 
     rows = summarize_profiles(args.config)
     if args.format == "json":

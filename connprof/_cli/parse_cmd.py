@@ -8,6 +8,7 @@ output or the file: the profile holds the reference ``"keyring:"`` instead.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import sys
@@ -96,9 +97,9 @@ def _string_driver(text: str) -> str:
 
 def _check_loads(parsed: ParsedString) -> None:
     """Refuse to hand out a profile that connprof itself would not load."""
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # deferred: pydantic is slow to import
 
-    from .._models import Profile
+    from .._models import Profile  # deferred: the same (the models are pydantic's)
 
     try:
         Profile.model_validate({"name": "parsed", **parsed.profile})
@@ -153,9 +154,8 @@ def _from_exasol_dsn(text: str) -> ParsedString:
 
 
 def _from_mongodb_uri(text: str) -> ParsedString:
-    import dataclasses
-
-    from .._derive import read_string  # deferred: the parsers load only for parse and import
+    # deferred: the parsers load only for parse and import
+    from .._derive import read_string
     from .._uri.mongodb import MongoURI, format_mongodb_uri, parse_mongodb_uri
 
     uri = parse_mongodb_uri(text)
@@ -196,7 +196,7 @@ def _text(argument: str) -> str:
 
 
 def run_parse(args: argparse.Namespace) -> int:
-    import yaml
+    import yaml  # deferred: this module loads for every command, and schema needs no PyYAML
 
     parsed = parse_string(_text(args.string), args.driver)
     for note in parsed.notes:
@@ -225,6 +225,7 @@ def run_import(args: argparse.Namespace) -> int:
             "letters, digits, '.', '_' and '-'"
         )
     parsed = parse_string(_text(args.string), args.driver)
+    # deferred: only import reads the profile files
     from .._config import load_files
     from .._discover import discover, user_config_dir
 
@@ -249,7 +250,7 @@ def run_import(args: argparse.Namespace) -> int:
     for note in parsed.notes:
         print(f"connprof: note: {note}", file=sys.stderr)
     if parsed.password is not None:
-        from ..secrets import store_secret
+        from ..secrets import store_secret  # deferred: only a password to store needs it
 
         store_secret("keyring:", profile=name, field="password", value=parsed.password)
         print(
@@ -275,7 +276,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _file_text(name: str, parsed: ParsedString) -> str:
-    import yaml
+    import yaml  # deferred: as in run_parse
 
     document = {"version": 1, "profiles": {name: parsed.profile}}
     header = f"# Written by `connprof import` from a {parsed.profile['driver']} {parsed.kind}.\n"
@@ -288,7 +289,7 @@ def _write_new_file(folder: str, target: str, text: str, *, replace: bool) -> No
     Without ``replace`` the rename is a hard link, which fails if ``target`` appeared meanwhile.
     """
     os.makedirs(folder, exist_ok=True)
-    import tempfile
+    import tempfile  # deferred: only import writes a file
 
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".import-", suffix=".tmp")
     try:

@@ -12,7 +12,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._schema import format_schema
+    from .._schema import format_schema  # deferred: it imports pydantic; only schema needs it
 
     print(format_schema(), end="")
     return 0

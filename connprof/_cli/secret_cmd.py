@@ -22,6 +22,7 @@ _FIELDS_HELP = (
 
 
 def _field(text: str) -> str:
+    # deferred: only secret set and rm parse a FIELD; show and lint must not load secrets
     from ..secrets import resolve_field_name
 
     try:
@@ -86,7 +87,7 @@ def _target(profile: Profile, field: str) -> tuple[str, bool]:
 
 
 def _entry_text(reference: str, profile: str, field: str) -> str:
-    from ..secrets._keyring import entry
+    from ..secrets._keyring import entry  # deferred: only secret set and rm get here
 
     kind, _, target = reference.partition(":")
     if kind != "keyring":
@@ -105,7 +106,7 @@ def _strip_newline(text: str) -> str:
 def _read_value(at: str) -> str:
     stdin = sys.stdin
     if stdin is not None and stdin.isatty():
-        import getpass
+        import getpass  # deferred: only a prompt on a terminal needs it
 
         try:
             first = getpass.getpass("secret (input hidden): ")
@@ -123,6 +124,7 @@ def _read_value(at: str) -> str:
 
 
 def run_set(args: argparse.Namespace) -> int:
+    # deferred: pydantic and the secret stores load only when a secret command runs
     from .._api import load_profile
     from .._config import resolve_profile
     from ..secrets import ensure_writable, store_secret
@@ -158,6 +160,7 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    # deferred: pydantic and the secret stores load only when a secret command runs
     from .._api import load_profile
     from ..secrets import delete_secret
 
@@ -171,6 +174,7 @@ def run_rm(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    # deferred: pydantic and the secret stores load only when a secret command runs
     from .._api import list_profiles, load_profile
     from ..secrets import check_secrets
     from ..secrets._source import where

@@ -36,6 +36,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # deferred: every command imports this module (the parser); lint and schema need no _config
     from .._config import resolve_profile
 
     resolved = resolve_profile(args.name, args.config)
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.explain:
         sys.stdout.write(format_explain(resolved.name, resolved.provenance, resolved.data))
     else:
-        import yaml
+        import yaml  # deferred: this module loads for every command; schema needs no PyYAML
 
         def dump(data: Any) -> str:
             return yaml.safe_dump(
@@ -93,6 +94,7 @@ def _json(data: Any) -> None:
 
 def _revealed(data: dict[str, Any]) -> dict[str, Any]:
     """The driver arguments with secrets resolved: the one place a value is printed."""
+    # deferred: only --reveal validates (pydantic) and resolves secrets (the secret stores)
     from .._models import Profile
     from ..drivers import describe_kwargs, emit, plain
     from ..secrets import SecretResolver

@@ -28,6 +28,7 @@ _KEY_MARK = b"PRIVATE KEY-----"
 
 def _cryptography() -> Any:
     try:
+        # deferred: cryptography is an optional extra (connprof[lint]) for --check-files
         from cryptography import x509
     except ImportError:
         raise ConnprofError(
@@ -87,6 +88,7 @@ def _validity(ctx: ProfileContext, path: Path, certs: tuple[Any, ...]) -> Iterat
 
 
 def _public_der(key: Any) -> bytes:
+    # deferred: cryptography is an optional extra (connprof[lint]) for --check-files
     from cryptography.hazmat.primitives import serialization
 
     return bytes(
@@ -97,6 +99,7 @@ def _public_der(key: Any) -> bytes:
 
 
 def _key_mismatch(cert: Any, key_blob: bytes) -> bool:
+    # deferred: cryptography is an optional extra (connprof[lint]) for --check-files
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:

@@ -16,8 +16,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._errors import DsnError, PluginError, UriError
 from .._redact import strip_userinfo, userinfo
 from .._yaml import Origin, Path
+from ..drivers import check
 from .diagnostics import RULES, Diagnostic
 
 if TYPE_CHECKING:
@@ -124,9 +126,10 @@ def _dotted(path: Path) -> str:
 
 
 def _is_plaintext(value: Any) -> bool:
+    # deferred: importing connprof._lint loads no pydantic until a profile is checked
     from pydantic_core import PydanticCustomError
 
-    from .._secretref import parse_secret_ref
+    from .._secretref import parse_secret_ref  # deferred: the same (it imports pydantic_core)
 
     if isinstance(value, bool | int | float):
         return True
@@ -251,7 +254,7 @@ _URI_INSECURE = ("tlsinsecure", "tlsallowinvalidcertificates", "tlsallowinvalidh
 
 
 def _min_version(value: Any) -> str | None:
-    from .._models import _resolve_version
+    from .._models import _resolve_version  # deferred: _models imports pydantic
 
     resolved = _resolve_version(value)
     return resolved if isinstance(resolved, str) else None
@@ -547,9 +550,6 @@ def driver_settings(ctx: ProfileContext) -> Iterator[Diagnostic]:
     """CP030: what the driver refuses (``connprof.drivers.check``), at the setting's line."""
     if ctx.profile is None or ctx.overlay:
         return
-    from .._errors import DsnError, PluginError, UriError
-    from ..drivers import check
-
     try:
         problems = check(ctx.profile)
     except (UriError, DsnError):

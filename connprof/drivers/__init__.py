@@ -94,7 +94,7 @@ class DriverKwargs(dict[str, Any]):
 
 def build_kwargs(profile: Profile) -> DriverKwargs:
     """Emit, then resolve every deferred value: secrets, SSL contexts, driver objects."""
-    from ..secrets import SecretResolver
+    from ..secrets import SecretResolver  # deferred: lint and list load drivers, never secrets
 
     resolver = SecretResolver(profile.name)
     values: set[str] = set()
@@ -111,6 +111,7 @@ def build_kwargs(profile: Profile) -> DriverKwargs:
 
 def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
     """The profile's ``SSLContext``, its key password resolved."""
+    # deferred: only building loads _tls and the secret stores; lint and list never do
     from .._tls import build_ssl_context
     from ..secrets import SecretResolver
 
@@ -128,12 +129,12 @@ def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
 
 def _build_object(value: SSLContextSpec | Construct | KeyFile, get: Callable[[Secret], Any]) -> Any:
     if isinstance(value, KeyFile):
-        from .._tls import check_unencrypted_key
+        from .._tls import check_unencrypted_key  # deferred: only building reads key files
 
         check_unencrypted_key(value.path, value.field)
         return value.path
     if isinstance(value, SSLContextSpec):
-        from .._tls import build_ssl_context
+        from .._tls import build_ssl_context  # deferred: only building makes a context
 
         password = None if value.key_password is None else get(value.key_password)
         return build_ssl_context(value.tls, key_password=password)
@@ -145,7 +146,7 @@ def _build_object(value: SSLContextSpec | Construct | KeyFile, get: Callable[[Se
 
 def describe_kwargs(emitted: Mapping[str, Any], *, reveal: Resolve | None = None) -> dict[str, Any]:
     """Plain data for ``show``: secrets as references (values with ``reveal``), objects named."""
-    from .._tls import describe_tls
+    from .._tls import describe_tls  # deferred: lint and list never describe a context
 
     def get(s: Secret) -> str:
         return s.reference if reveal is None else reveal(s)

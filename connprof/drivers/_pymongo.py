@@ -63,6 +63,7 @@ def _host_uri(profile: Profile) -> str:
     """``mongodb://h1:p1,h2:p2/db``: the seeds and the default database, nothing else."""
     database = profile.database
     if profile.uri is not None:
+        # deferred: the URI parser is large; emit needs it only for a profile with a uri
         from .._uri.mongodb import parse_mongodb_uri
 
         parsed = parse_mongodb_uri(profile.uri)

@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pydantic_core import PydanticCustomError
+
 from .._errors import PluginError, SecretError
-from .._secretref import KINDS, SECRET_FIELDS
+from .._secretref import KINDS, SECRET_FIELDS, parse_secret_ref
 from ._env import EnvSource
 from ._file import FileSource
 from ._keyring import KeyringSource, entry
@@ -75,10 +77,6 @@ def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
             f'`connprof secret set {profile} {leaf(field)}` and write "keyring:" instead'
         )
     if kind in KINDS:
-        from pydantic_core import PydanticCustomError
-
-        from .._secretref import parse_secret_ref
-
         try:
             parse_secret_ref(reference)
         except PydanticCustomError as exc:
@@ -87,6 +85,7 @@ def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
 
 
 def _plugin(kind: str, at: str) -> SecretSource:
+    # deferred: importlib.metadata is slow to import; only a plugin kind gets here
     from importlib.metadata import entry_points
 
     found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == kind]

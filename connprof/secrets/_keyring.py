@@ -42,6 +42,7 @@ def _describe(target: str, profile: str, field: str) -> str:
 
 
 def _backend(at: str) -> KeyringBackend:
+    # deferred: keyring is slow to import, and show and lint must never load it
     import keyring.backend
     import keyring.core
     from keyring.backends import chainer, fail, null
@@ -106,7 +107,7 @@ class KeyringSource:
         self._call(at, "write", lambda b: b.set_password(service, username, value))
 
     def delete(self, target: str, *, profile: str, field: str) -> None:
-        import keyring.errors
+        import keyring.errors  # deferred: keyring loads only when an entry is used
 
         at = where(profile, field, f"keyring:{target}")
         service, username = entry(target, profile=profile, field=field)
@@ -125,7 +126,7 @@ class KeyringSource:
 
     @staticmethod
     def _call(at: str, verb: str, op: Any, backend: KeyringBackend | None = None) -> Any:
-        import keyring.errors
+        import keyring.errors  # deferred: keyring loads only when an entry is used
 
         backend = backend or _backend(at)
         try:
