@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -17,12 +14,11 @@ import pytest
 import connprof
 from connprof import ConfigNotFound, ConnprofError, ProfileNotFound, ProfileValidationError
 from connprof._config import resolve_profile
+from tests.helpers import run_cli, write_file
 
 
 def write(path: Path, text: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return str(path)
+    return str(write_file(path, text, dedent=True))
 
 
 def described(description: str, name: str = "prod") -> str:
@@ -170,13 +166,7 @@ def test_missing_config_file_raises_config_not_found(tmp_path, monkeypatch, no_c
 
 def test_missing_config_file_exits_1_with_one_error_line(tmp_path) -> None:
     missing = tmp_path / "nope.yaml"
-    done = subprocess.run(
-        [sys.executable, "-m", "connprof", "--config", str(missing), "show", "prod"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_cli("--config", str(missing), "show", "prod")
     assert done.returncode == 1, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr

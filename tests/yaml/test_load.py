@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tracemalloc
 from pathlib import Path
 
@@ -13,12 +10,11 @@ import yaml
 
 from connprof._errors import ConfigNotFound, ProfileValidationError
 from connprof._yaml import Origin, _positioned, read_profile_file
+from tests.helpers import CliResult, run_cli, write_file
 
 
 def write(tmp_path: Path, text: str, name: str = "profiles.yaml") -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    return str(write_file(tmp_path / name, text))
 
 
 def where(origin: Origin) -> tuple[int, int, int, int]:
@@ -26,18 +22,11 @@ def where(origin: Origin) -> tuple[int, int, int, int]:
     return origin.line, origin.column, origin.value_line, origin.value_column
 
 
-def show(tmp_path: Path, path: str, name: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNPROF_")}
-    env["CONNPROF_NO_CACHE"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "connprof", "--config", path, "show", name],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+def show(path: str, name: str) -> CliResult:
+    """``connprof --config PATH show NAME`` with the cache off."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONNPROF_NO_CACHE", "1")
+        return run_cli("--config", path, "show", name)
 
 
 def billion_laughs(levels: int = 9) -> list[str]:
@@ -433,10 +422,10 @@ def test_only_the_profile_asked_for_is_converted(tmp_path: Path) -> None:
         with pytest.raises(ProfileValidationError):
             loaded.fragment(other)
 
-    result = show(tmp_path, path, "p")
+    result = show(path, "p")
     assert result.returncode == 0, result.stderr
     assert "db1.example.com" in result.stdout
-    refused = show(tmp_path, path, "tagged")
+    refused = show(path, "tagged")
     assert refused.returncode == 1
     assert refused.stderr.startswith(f"connprof: error: {path}:3:18: ")
     assert not marker.exists()
