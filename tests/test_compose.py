@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 import warnings
 from pathlib import Path
 
@@ -13,22 +12,14 @@ import pytest
 
 import connprof
 from connprof import Profile, ProfileValidationError, load_profile
-from connprof._cli import main
 from connprof._compose import Composer
 from connprof._discover import find_project_file
 from connprof._yaml import read_profile_file
+from tests.helpers import run_cli, write_file
 
 
 def write(path: Path, text: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return str(path)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return str(write_file(path, text, dedent=True))
 
 
 PARENT_CHILD = """
@@ -46,11 +37,9 @@ profiles:
 # -- a child that replaces the endpoints keeps the parent's settings ---------------------------
 
 
-def test_child_with_its_own_uri_keeps_the_parents_tls_and_auth_source(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_child_with_its_own_uri_keeps_the_parents_tls_and_auth_source(tmp_path: Path) -> None:
     config = write(tmp_path / "connprof.yaml", PARENT_CHILD)
-    code, out, err = run(capsys, "--config", config, "show", "b", "--format", "kwargs")
+    code, out, err = run_cli("--config", config, "show", "b", "--format", "kwargs")
     assert code == 0, err
     kwargs = json.loads(out)
     assert kwargs["tls"] is True
@@ -58,7 +47,7 @@ def test_child_with_its_own_uri_keeps_the_parents_tls_and_auth_source(
     assert kwargs["replicaSet"] == "rs-stg"  # the child's own option wins
     assert "stg1.example.com" in kwargs["host"] and "prod1" not in kwargs["host"]
 
-    code, out, _ = run(capsys, "--config", config, "list", "--format", "json")
+    code, out, _ = run_cli("--config", config, "list", "--format", "json")
     assert code == 0
     rows = {row["name"]: row for row in json.loads(out)}
     assert rows["b"]["tls"].startswith("on")
@@ -215,9 +204,7 @@ def test_a_pin_and_a_ca_for_pyexasol_lint_clean_as_the_readme_documents(tmp_path
 # -- warnings reach users --------------------------------------------------------------------
 
 
-def test_an_unknown_uri_option_is_said_by_show_and_on_the_profile(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_unknown_uri_option_is_said_by_show_and_on_the_profile(tmp_path: Path) -> None:
     config = write(
         tmp_path / "connprof.yaml",
         """
@@ -225,14 +212,14 @@ def test_an_unknown_uri_option_is_said_by_show_and_on_the_profile(
           prod: {driver: pymongo, uri: "mongodb://db.example.com/?replSet=rs0"}
         """,
     )
-    code, out, err = run(capsys, "--config", config, "show", "prod", "--format", "kwargs")
+    code, out, err = run_cli("--config", config, "show", "prod", "--format", "kwargs")
     assert code == 0
     lines = [line for line in err.splitlines() if "replSet" in line]
     assert len(lines) == 1 and lines[0].startswith("connprof: warning: profile 'prod':")
     assert "replicaSet" in lines[0]  # the fix: what the user meant
     assert "replSet" not in out  # not passed on to the driver
     # A cache hit says it again.
-    assert "replSet" in run(capsys, "--config", config, "show", "prod")[2]
+    assert "replSet" in run_cli("--config", config, "show", "prod")[2]
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -245,12 +232,12 @@ def test_an_unknown_uri_option_is_said_by_show_and_on_the_profile(
     assert any("replSet" in w for w in by_hand.warnings)
 
 
-def test_a_clean_uri_has_no_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_clean_uri_has_no_warnings(tmp_path: Path) -> None:
     config = write(
         tmp_path / "connprof.yaml",
         'profiles:\n  prod: {driver: pymongo, uri: "mongodb://db.example.com/?replicaSet=rs0"}\n',
     )
-    code, _, err = run(capsys, "--config", config, "show", "prod")
+    code, _, err = run_cli("--config", config, "show", "prod")
     assert code == 0 and "warning" not in err
     assert load_profile("prod", config=config).warnings == ()
 
@@ -259,7 +246,7 @@ def test_a_clean_uri_has_no_warnings(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_the_project_file_is_found_from_a_subfolder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = tmp_path / "project"
     (project / ".git").mkdir(parents=True)
@@ -269,7 +256,7 @@ def test_the_project_file_is_found_from_a_subfolder(
     monkeypatch.chdir(deep)
     assert find_project_file() == str(project / "connprof.yaml")
     assert load_profile("prod").hosts == ("db1",)
-    code, out, _ = run(capsys, "show", "prod")
+    code, out, _ = run_cli("show", "prod")
     assert code == 0 and str(project / "connprof.yaml") in out
 
 
@@ -325,9 +312,7 @@ def test_composed_is_what_every_command_reads(tmp_path: Path) -> None:
     assert os.path.isabs(composed.files[0]) or composed.files[0] == config
 
 
-def test_a_warning_never_repeats_a_token_from_the_uri(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_warning_never_repeats_a_token_from_the_uri(tmp_path: Path) -> None:
     canary = "CANARY-7f3a9"
     config = write(
         tmp_path / "connprof.yaml",
@@ -338,10 +323,10 @@ def test_a_warning_never_repeats_a_token_from_the_uri(
             uri: "mongodb://db.example.com/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:{canary},bad"
         """,
     )
-    code, out, err = run(capsys, "--config", config, "show", "p")
+    code, out, err = run_cli("--config", config, "show", "p")
     assert code != 0 and "AWS_SESSION_TOKEN" in err
     assert canary not in out + err
-    code, out, err = run(capsys, "lint", config)
+    code, out, err = run_cli("lint", config)
     assert canary not in out + err
     from connprof import parse_mongodb_uri
 
