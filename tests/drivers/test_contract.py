@@ -1,10 +1,13 @@
-"""The contract every driver module keeps, run against each one in the registry (``connprof.drivers.BUILTIN``).
+"""The contract every driver keeps, run against each one in ``connprof.drivers.BUILTIN``.
 
 - Emitting is pure: no file opened, no socket, no subprocess, and neither the driver nor
   ``keyring`` imported (checked with audit hooks in a fresh interpreter).
 - Verification on never yields an insecure flag: a setting the driver cannot express is
-  refused, never weakened.
-- TLS off yields no TLS arguments (only the driver's explicit "off" switch).
+  refused, never weakened. ``REFUSES`` states which TLS blocks each driver refuses, and with
+  which setting; exactly those are refused (by ``emit`` and listed by ``check``), all others
+  emit.
+- TLS off yields no TLS arguments (only the driver's explicit "off" switch), and no driver
+  refuses a TLS block that is off.
 - Every profile in ``sample_profiles/*.yaml`` emits for its driver without error.
 """
 
@@ -21,13 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from connprof import UnsupportedSetting, list_profiles, load_profile
 from connprof._models import Profile
-from connprof.drivers import BUILTIN, Construct, SSLContextSpec, emit
+from connprof.drivers import BUILTIN, Construct, SSLContextSpec, check, emit
+from tests.helpers import SAMPLES, write_profiles
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_profiles").glob("*.yaml"))
+SAMPLE_FILES = sorted(SAMPLES.glob("*.yaml"))
 # What each driver's own package is called once imported; emitting must import none of these.
 DRIVER_PACKAGES = ("pymongo", "bson", "crate", "urllib3", "cassandra", "hazelcast", "pyexasol",
                    "websocket", "keyring")  # fmt: skip
@@ -42,8 +45,7 @@ def driver(request: pytest.FixtureRequest) -> str:
 def _profile(driver: str, folder: Path, **fields: Any) -> Profile:
     """A profile as a user writes it: a file, loaded (``tls: false`` is the loader's to read)."""
     data = {"driver": driver, "hosts": ["db1.example.com", "db2.example.com"], **fields}
-    path = folder / "contract.yaml"
-    path.write_text(yaml.safe_dump({"profiles": {"contract": data}}))
+    path = write_profiles(folder / "contract.yaml", {"contract": data})
     return load_profile("contract", config=str(path))
 
 
@@ -66,7 +68,7 @@ def _walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
 
 def _sample_profiles(driver: str) -> list[tuple[Path, str]]:
     found = []
-    for path in SAMPLES:
+    for path in SAMPLE_FILES:
         for name in list_profiles(config=str(path)):
             if load_profile(name, config=str(path)).driver == driver:
                 found.append((path, name))
@@ -152,25 +154,73 @@ def test_emit_is_pure(driver: str) -> None:
 
 # -- verification on never yields an insecure flag -----------------------------------------------
 
-SECURE_TLS = [
-    {},
-    {"verify": "full"},
-    {"verify": "full", "ca": "/abs/ca.pem"},
-    {"verify": "ca", "ca": "/abs/ca.pem"},
-    {
+#: TLS blocks that verify the server, each a setting a driver might not be able to express.
+SECURE_TLS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "verify-full": {"verify": "full"},
+    "ca": {"verify": "full", "ca": "/abs/ca.pem"},
+    "verify-ca": {"verify": "ca", "ca": "/abs/ca.pem"},
+    "cert-and-key": {
         "verify": "full",
         "ca": "/abs/ca.pem",
         "client_cert": "/abs/c.pem",
         "client_key": "/abs/c.key",
     },
-    {"verify": "full", "client_cert": "/abs/c.pem", "client_key_password": "env:KP"},
-    {"verify": "full", "min_version": "1.3"},
-    {"verify": "full", "max_version": "1.3"},
-    {"verify": "full", "ocsp": False},
-    {"verify": "full", "crl": "/abs/crl.pem"},
-    {"verify": "full", "server_name": "db.internal"},
-    {"verify": "full", "ciphers": "ECDHE+AESGCM"},
-]
+    "key-password": {
+        "verify": "full",
+        "client_cert": "/abs/c.pem",
+        "client_key_password": "env:KP",
+    },
+    "min-1.3": {"verify": "full", "min_version": "1.3"},
+    "max-1.2": {"verify": "full", "max_version": "1.2"},
+    "max-1.3": {"verify": "full", "max_version": "1.3"},
+    "ocsp-off": {"verify": "full", "ocsp": False},
+    "crl": {"verify": "full", "crl": "/abs/crl.pem"},
+    "server-name": {"verify": "full", "server_name": "db.internal"},
+    "ciphers": {"verify": "full", "ciphers": "ECDHE+AESGCM"},
+    "pin-and-ca": {"verify": "full", "ca": "/abs/ca.pem", "fingerprint": "AB" * 32},
+}
+
+#: driver: {SECURE_TLS case: the setting it refuses}. Every other case emits. The reasons are
+#: the drivers' own options (design/drivers.md), as each driver module's docstring says.
+REFUSES: dict[str, dict[str, str]] = {
+    # Everything goes through an SSLContext; server_name is ssl_options' server_hostname.
+    "cassandra": {
+        "pin-and-ca": "tls.fingerprint",  # no certificate pin
+    },
+    # urllib3 through five options: verify_ssl_cert, ca_cert, cert_file, key_file and
+    # ssl_relax_minimum_version (which only lowers the floor). max 1.3 is its ceiling anyway.
+    "crate": {
+        "verify-ca": "tls.verify",  # urllib3 checks the name whenever it checks the chain
+        "key-password": "tls.client_key_password",  # never passed to urllib3
+        "min-1.3": "tls.min_version",
+        "max-1.2": "tls.max_version",
+        "crl": "tls.crl",
+        "server-name": "tls.server_name",
+        "ciphers": "tls.ciphers",
+        "pin-and-ca": "tls.fingerprint",
+    },
+    # ssl_* options; it pins exactly one version (min_version), checks the member host string.
+    "hazelcast": {
+        "max-1.3": "tls.max_version",  # 1.2 to 1.3 is a range, and it pins one version
+        "crl": "tls.crl",
+        "server-name": "tls.server_name",
+        "pin-and-ca": "tls.fingerprint",
+    },
+    # websocket_sslopt, or a whole SSLContext; the pin goes into the DSN.
+    "pyexasol": {
+        "server-name": "tls.server_name",  # overwritten with each host's canonical DNS name
+    },
+    # tls* options only; its context allows TLS 1.2 to 1.3, which emits nothing.
+    "pymongo": {
+        "cert-and-key": "tls.client_key",  # tlsCertificateKeyFile: certificate and key in one
+        "min-1.3": "tls.min_version",
+        "max-1.2": "tls.max_version",
+        "server-name": "tls.server_name",
+        "ciphers": "tls.ciphers",
+        "pin-and-ca": "tls.fingerprint",
+    },
+}
 _OLD_PROTOCOLS = re.compile(r"^(PROTOCOL_)?(SSLv2|SSLv3|TLSv1|TLSv1_1)$")
 
 
@@ -200,19 +250,33 @@ def _insecure(key: str, value: Any, verify: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("tls", SECURE_TLS, ids=[json.dumps(t) for t in SECURE_TLS])
-def test_verification_on_never_yields_an_insecure_flag(
-    driver: str, tls: dict[str, Any], tmp_path: Path
+def test_the_table_states_every_builtin_driver_and_only_known_cases() -> None:
+    assert sorted(REFUSES) == sorted(BUILTIN)
+    assert {case for refused in REFUSES.values() for case in refused} <= set(SECURE_TLS)
+
+
+@pytest.mark.parametrize("case", SECURE_TLS)
+def test_verification_on_is_refused_or_emitted_never_weakened(
+    driver: str, case: str, tmp_path: Path
 ) -> None:
-    profile = _profile(driver, tmp_path, tls=tls)
-    try:
+    profile = _profile(driver, tmp_path, tls=SECURE_TLS[case])
+    refused = REFUSES[driver].get(case)
+    # check() lists what emit() refuses: this one setting, or nothing.
+    assert [(p.driver, p.setting) for p in check(profile)] == (
+        [(driver, refused)] if refused else []
+    )
+    if refused is not None:
+        with pytest.raises(UnsupportedSetting) as caught:
+            emit(profile)
+        assert (caught.value.driver, caught.value.setting) == (driver, refused)
+    else:
         emitted = emit(profile)
-    except UnsupportedSetting:
-        return  # refused, not weakened
-    problems = [
-        why for key, value in _walk(emitted) if (why := _insecure(key, value, profile.tls.verify))
-    ]
-    assert problems == []
+        problems = [
+            why
+            for key, value in _walk(emitted)
+            if (why := _insecure(key, value, profile.tls.verify))
+        ]
+        assert problems == []
 
 
 # -- TLS off yields no TLS arguments -------------------------------------------------------------
@@ -230,10 +294,9 @@ _OFF_SWITCHES = {"tls", "ssl", "ssl_enabled", "encryption"}
 def test_tls_off_yields_no_tls_arguments(driver: str, tls: Any, tmp_path: Path) -> None:
     profile = _profile(driver, tmp_path, tls=tls)
     assert not profile.tls.enabled
-    try:
-        emitted = emit(profile)
-    except UnsupportedSetting:
-        return  # a driver may refuse TLS settings that have nothing to apply to
+    # No driver refuses a TLS block that is off: its settings have nothing to apply to.
+    assert check(profile) == []
+    emitted = emit(profile)
     tls_args = {
         k: v
         for k, v in emitted.items()
@@ -247,9 +310,6 @@ def test_tls_off_yields_no_tls_arguments(driver: str, tls: Any, tmp_path: Path) 
 
 
 def test_check_lists_every_setting_the_driver_refuses(tmp_path: Path) -> None:
-    from connprof._errors import UnsupportedSetting
-    from connprof.drivers import check, emit
-
     path = tmp_path / "hz.yaml"
     path.write_text(
         "profiles:\n  hz:\n    driver: hazelcast\n    hosts: [hz.example.com]\n"
@@ -265,8 +325,6 @@ def test_check_lists_every_setting_the_driver_refuses(tmp_path: Path) -> None:
 
 
 def test_check_is_empty_for_what_the_driver_expresses(tmp_path: Path) -> None:
-    from connprof.drivers import check
-
     path = tmp_path / "hz.yaml"
     path.write_text("profiles:\n  hz:\n    driver: hazelcast\n    hosts: [hz.example.com]\n")
     assert check(load_profile("hz", config=str(path))) == []
