@@ -210,7 +210,7 @@ class _Linter:
                 ctx.profile = profile
                 found.extend(driver_settings(ctx))
         if self.check_files:
-            from .files import check_files  # deferred: it imports cryptography
+            from .files import check_files  # deferred: only --check-files reads certificates
 
             found.extend(check_files(ctx))
         return _drop_shadowed(found)

@@ -10,7 +10,7 @@ What they cannot say is refused rather than dropped:
   supports (TLS 1.0), so only ``"1.2"`` (nothing to emit) and ``"1.0"`` can be expressed.
   There is no maximum, cipher list, SNI name, CRL or certificate pin. Note that on Python
   >= 3.10 the switch alone does not reach a TLS 1.0/1.1-only server: urllib3 keeps Python's
-  default cipher list, which has no cipher those versions can use (tests/test_driver_crate.py
+  default cipher list, which has no cipher those versions can use (tests/drivers/test_crate.py
   shows it); it is emitted because it is what the profile asks of the client.
 - ``ca: system`` means the OS trust store, as for every other driver. Left empty, ``ca_cert``
   falls back to the ``REQUESTS_CA_BUNDLE`` variable, a requests convention that would silently
