@@ -343,7 +343,7 @@ def validate(composed: Composed) -> Profile:
     """The validated ``Profile``; ``ProfileValidationError`` at file:line:col otherwise."""
     if composed.problem is not None:
         raise composed.problem
-    profile, error = _validate({**composed.data, "name": composed.name}, composed)
+    profile, error = validate_data({**composed.data, "name": composed.name}, composed)
     if error is not None:
         # Raised outside the except blocks: pydantic's error, whose data may hold the
         # input, must not travel along as __context__.
@@ -356,13 +356,10 @@ def validate(composed: Composed) -> Profile:
 def validate_data(
     data: dict[str, Any], composed: Composed
 ) -> tuple[Profile | None, ProfileValidationError | None]:
-    """``(profile, None)`` or ``(None, error)`` for ``data`` placed with ``composed``'s origins."""
-    return _validate(data, composed)
+    """``(profile, None)`` or ``(None, error)`` for ``data`` placed with ``composed``'s origins.
 
-
-def _validate(
-    data: dict[str, Any], composed: Composed
-) -> tuple[Profile | None, ProfileValidationError | None]:
+    Lint validates a stand-in for an overlay this way; ``validate`` validates the composition.
+    """
     from pydantic import ValidationError  # deferred: pydantic is slow to import (show, lint)
 
     from ._models import FieldProblem, Profile  # deferred: the same
