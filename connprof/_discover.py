@@ -30,21 +30,36 @@ def find_project_file(start: str | None = None) -> str | None:
 
     The walk stops at the first folder holding ``.git`` (the repository root) or at the home
     directory, whichever comes first, so a file above the project or the home directory is never
-    read by surprise. The path is returned as the user would write it: relative to the working
-    directory when it is below it, absolute otherwise.
+    read by surprise; a file in a parent folder that another user owns is not read either. The
+    path is returned as the user would write it: relative to the working directory when it is
+    below it, absolute otherwise.
     """
-    here = os.path.abspath(start or os.getcwd())
+    cwd = os.path.abspath(os.getcwd())
+    here = os.path.abspath(start or cwd)
     home = os.path.abspath(os.path.expanduser("~"))
     while True:
         candidate = os.path.join(here, PROJECT_FILE)
         if os.path.isfile(candidate):
-            return PROJECT_FILE if here == os.path.abspath(os.getcwd()) else candidate
+            if here == cwd:
+                return PROJECT_FILE
+            # Above the working directory, only a file of this user's (or root's) is read, as git
+            # refuses a repository another user owns: /tmp/connprof.yaml planted by a neighbour
+            # must not configure a run in /tmp/mywork. The walk stops there.
+            return candidate if _trusted_owner(candidate) else None
         if os.path.exists(os.path.join(here, ".git")) or here == home:
             return None
         parent = os.path.dirname(here)
         if parent == here:
             return None
         here = parent
+
+
+def _trusted_owner(path: str) -> bool:
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        return False
+    return owner in (os.geteuid(), 0)
 
 
 def discover(config: ConfigArg = None) -> list[str]:

@@ -345,3 +345,17 @@ def test_what_users_receive_is_importable_from_connprof(tmp_path: Path) -> None:
     assert connprof.DriverKwargs.__name__ == "DriverKwargs" and callable(kwargs)
     findings = connprof.lint_paths([config])
     assert all(isinstance(d, connprof.Diagnostic) for d in findings)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_parent_project_file_another_user_owns_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As git refuses a repository another user owns (/tmp/.git planted by a neighbour).
+    planted = write(tmp_path / "shared" / "connprof.yaml", "profiles: {}\n")
+    os.chown(planted, 54321, 54321)
+    (tmp_path / "shared" / "mine").mkdir()
+    monkeypatch.chdir(tmp_path / "shared" / "mine")
+    assert find_project_file() is None
+    os.chown(planted, os.geteuid(), os.getegid())
+    assert find_project_file() == planted
