@@ -23,10 +23,19 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ._derive import BUILTIN, StringFields, fill_defaults, fill_under, read_string, string_field
+from ._derive import (
+    BUILTIN_DEFAULT,
+    STRING_LABELS,
+    StringFields,
+    fill_defaults,
+    fill_under,
+    read_string,
+    string_field,
+)
 from ._discover import ConfigArg, discover, nothing_found
 from ._errors import DsnError, ProfileNotFound, ProfileValidationError, UnsupportedSetting, UriError
 from ._merge import merge, normalize_fragment, tag
+from ._paths import file_values
 from ._yaml import Fragment, Origin, Path, ProfileFile, read_profile_file, suggest
 from .drivers._endpoints import split_host
 from .drivers._registry import ALIASES, driver_choices, resolve_driver
@@ -40,9 +49,6 @@ __all__ = ["Composed", "Composer", "compose", "validate"]
 
 # Provenance is kept per key inside these blocks; anything deeper is one value.
 _BLOCKS = {(), ("tls",), ("auth",), ("options",)}
-_FILE_FIELDS = ("ca", "client_cert", "client_key", "crl")
-_SECRET_PATHS = (("auth", "password"), ("auth", "token"), ("auth", "refresh_token"),
-                 ("tls", "client_key_password"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ class Composed:
         """``"uri"`` or ``"dsn"`` when the value at ``path`` was said by that string."""
         origin = self.origins.get(tuple(path))
         via = self.notes.get(tuple(path)) or (origin.via if origin is not None else "")
-        return {"the uri": "uri", "the dsn": "dsn"}.get(via)
+        return STRING_LABELS.get(via)
 
     def origin(self, path: Sequence[str | int]) -> Origin:
         """Where the value at ``path`` was written, or the nearest enclosing block."""
@@ -317,19 +323,7 @@ def _written(
 
 
 def _relative(f: ProfileFile, data: Mapping[str, Any]) -> set[str]:
-    values: list[str] = []
-    tls = data.get("tls")
-    if isinstance(tls, dict):
-        for key in _FILE_FIELDS:
-            value = tls.get(key)
-            if isinstance(value, str) and value and not (key == "ca" and value == "system"):
-                values.append(value)
-    for section, key in _SECRET_PATHS:
-        block = data.get(section)
-        value = block.get(key) if isinstance(block, dict) else None
-        if isinstance(value, str) and value.startswith("file:") and len(value) > 5:
-            values.append(value[5:])
-    written = [v for v in values if not v.startswith(("/", "~"))]
+    written = [v for _, v in file_values(data) if not v.startswith(("/", "~"))]
     if not written:
         return set()
     folder = os.path.dirname(os.path.abspath(f.path))
@@ -481,7 +475,7 @@ def provenance(composed: Composed, canonical: Mapping[str, Any]) -> dict[str, st
         elif path in composed.notes:
             out[_dotted(path)] = composed.notes[path]
         else:
-            out[_dotted(path)] = BUILTIN
+            out[_dotted(path)] = BUILTIN_DEFAULT
 
     walk(dict(canonical), ())
     return out

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import UriError
+from ._paths import PATH_FIELDS, resolve_path
 from ._uri.exasol import exasol_profile_fields, parse_exasol_dsn
 from .drivers._registry import BUILTIN as BUILTIN_SPECS
 from .drivers._registry import resolve_driver
 
 __all__ = [
-    "BUILTIN",
-    "PATH_KEYS",
+    "BUILTIN_DEFAULT",
+    "STRING_LABELS",
     "StringFields",
     "fill_defaults",
     "fill_under",
@@ -32,10 +33,10 @@ __all__ = [
     "string_field",
 ]
 
-BUILTIN = "built-in default"
-#: The tls keys that hold file paths; a uri's are relative to the file that holds the uri.
-PATH_KEYS = ("ca", "client_cert", "client_key", "crl")
+BUILTIN_DEFAULT = "built-in default"
 _LABELS = {"uri": "the uri", "dsn": "the dsn"}
+#: The origin label of a value a string said -> the string's field: ``"the uri"`` -> ``"uri"``.
+STRING_LABELS = {label: field for field, label in _LABELS.items()}
 
 Path = tuple[str | int, ...]
 
@@ -91,7 +92,7 @@ def read_string(field: str, text: str, base: str | None) -> StringFields:
         tls = fields.get("tls")
         relative: list[str] = []
         if isinstance(tls, dict):
-            for key in PATH_KEYS:
+            for key in PATH_FIELDS:
                 if isinstance(tls.get(key), str):
                     written = tls[key]
                     tls[key] = _string_path(written, base)
@@ -108,10 +109,9 @@ def read_string(field: str, text: str, base: str | None) -> StringFields:
 
 
 def _string_path(path: str, base: str | None) -> str:
-    path = os.path.expanduser(path)
-    if base is None or os.path.isabs(path):
-        return path
-    return os.path.normpath(os.path.join(base, path))
+    # Relative to the file that holds the string, as every path is (connprof._merge); without a
+    # file (a profile built by hand), as written.
+    return os.path.expanduser(path) if base is None else str(resolve_path(path, base))
 
 
 def fill_under(
@@ -171,7 +171,7 @@ def fill_defaults(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Path, str]
             notes[("tls", "enabled")] = "the https:// hosts"
         elif spec is not None:
             tls["enabled"] = spec.tls_default
-            notes[("tls", "enabled")] = f"{BUILTIN} for {spec.name}"
+            notes[("tls", "enabled")] = f"{BUILTIN_DEFAULT} for {spec.name}"
         out["tls"] = tls
     if (
         out.get("hosts") is not None
@@ -180,7 +180,7 @@ def fill_defaults(data: dict[str, Any]) -> tuple[dict[str, Any], dict[Path, str]
         and spec.default_port is not None
     ):
         out["port"] = spec.default_port
-        notes[("port",)] = f"{BUILTIN} for {spec.name}"
+        notes[("port",)] = f"{BUILTIN_DEFAULT} for {spec.name}"
     return out, notes
 
 

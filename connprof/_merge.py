@@ -13,27 +13,22 @@ import os
 from typing import Any
 
 from ._errors import ProfileValidationError
+from ._paths import PATH_FIELDS, SECRET_PATHS, resolve_path
 from ._yaml import Fragment, Origin, Path
 
-__all__ = ["ENDPOINT_FIELDS", "merge", "normalize_fragment", "tag"]
+__all__ = [
+    "ENDPOINT_FIELDS",
+    "merge",
+    "normalize_fragment",
+    "tag",
+]
 
 ENDPOINT_FIELDS = ("uri", "dsn", "hosts")
-_PATH_FIELDS = ("ca", "client_cert", "client_key", "crl")
-_SECRET_PATHS = (("auth", "password"), ("auth", "token"), ("auth", "refresh_token"),
-                 ("tls", "client_key_password"))  # fmt: skip
 
 
 def tag(fragment: Fragment, via: str) -> Fragment:
     """The same fragment with every origin marked as coming ``via`` defaults or extends."""
     return Fragment(fragment.data, {p: o.tagged(via) for p, o in fragment.origins.items()})
-
-
-def _resolve_path(value: Any, folder: str) -> Any:
-    # Relative paths mean "next to the file that wrote them", as in ssh_config and kubeconfig.
-    if not isinstance(value, str) or not value:
-        return value
-    expanded = os.path.expanduser(value)
-    return os.path.normpath(os.path.join(folder, expanded))
 
 
 def normalize_fragment(fragment: Fragment, *, is_defaults: bool = False) -> Fragment:
@@ -72,16 +67,16 @@ def normalize_fragment(fragment: Fragment, *, is_defaults: bool = False) -> Frag
         if "enabled" not in tls and not is_defaults:
             tls["enabled"] = True
             origins[("tls", "enabled")] = origins[("tls",)]
-        for key in _PATH_FIELDS:
+        for key in PATH_FIELDS:
             if key in tls and not (key == "ca" and tls[key] == "system"):
-                tls[key] = _resolve_path(tls[key], folder)
-    for section, key in _SECRET_PATHS:
+                tls[key] = resolve_path(tls[key], folder)
+    for section, key in SECRET_PATHS:
         block = data.get(section)
         if isinstance(block, dict) and isinstance(block.get(key), str):
             ref = block[key]
             if ref.startswith("file:") and len(ref) > len("file:"):
                 data[section] = block = dict(block)
-                block[key] = "file:" + _resolve_path(ref[len("file:") :], folder)
+                block[key] = "file:" + resolve_path(ref[len("file:") :], folder)
     return Fragment(data, origins)
 
 

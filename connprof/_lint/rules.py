@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import DsnError, PluginError, UriError
+from .._paths import PATH_FIELDS, SECRET_PATHS, file_values
 from .._redact import strip_userinfo, userinfo
 from .._yaml import Origin, Path
 from ..drivers import check
@@ -27,21 +28,12 @@ if TYPE_CHECKING:
     from .._models import Profile
 
 __all__ = [
-    "FILE_FIELDS",
     "PROFILE_RULES",
     "ProfileContext",
     "driver_settings",
     "file_values",
 ]
 
-#: The TLS keys that name files; ``ca`` may also be ``system``.
-FILE_FIELDS = ("ca", "client_cert", "client_key", "crl")
-_SECRET_FIELDS: tuple[tuple[str, str], ...] = (
-    ("auth", "password"),
-    ("auth", "token"),
-    ("auth", "refresh_token"),
-    ("tls", "client_key_password"),
-)
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 _OLD_TLS = {"1.0", "1.1"}
 
@@ -144,7 +136,7 @@ def _is_plaintext(value: Any) -> bool:
 
 def plaintext_secrets(ctx: ProfileContext) -> Iterator[Diagnostic]:
     """CP002: a secret field holding a value instead of a reference."""
-    for path in _SECRET_FIELDS:
+    for path in SECRET_PATHS:
         if _is_plaintext(ctx.block(path[0]).get(path[1])):
             yield ctx.at(
                 "CP002",
@@ -317,14 +309,6 @@ def _host_names(ctx: ProfileContext) -> list[str]:
     return [host for host, _ in ctx.composed.endpoints]
 
 
-def _strip_port(host: str) -> str:
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else host
-    if host.count(":") == 1:
-        return host.split(":", 1)[0]
-    return host
-
-
 def _loopback(host: str) -> bool:
     lowered = host.lower().rstrip(".")
     if lowered in _LOOPBACK_NAMES or lowered.endswith(".localhost") or lowered.endswith(".sock"):
@@ -375,7 +359,7 @@ def contradictions(ctx: ProfileContext) -> Iterator[Diagnostic]:
     if not isinstance(tls, dict):
         return
     if tls.get("enabled") is False:
-        for key in FILE_FIELDS:
+        for key in PATH_FIELDS:
             if _own(ctx, key):
                 yield ctx.at(
                     "CP020",
@@ -456,7 +440,7 @@ def string_disagrees(ctx: ProfileContext) -> Iterator[Diagnostic]:
         path = shadowed.path
         block = ctx.data.get(str(path[0])) if len(path) == 2 else ctx.data
         leaf = str(path[-1])
-        if not isinstance(block, dict) or leaf not in block or path in _SECRET_FIELDS:
+        if not isinstance(block, dict) or leaf not in block or path in SECRET_PATHS:
             continue
         if _same(path, block[leaf], shadowed.said):
             continue
@@ -495,26 +479,6 @@ def fingerprints(ctx: ProfileContext) -> Iterator[Diagnostic]:
         problem = _fingerprint_problem(pin) if isinstance(pin, str) else None
         if problem:
             yield ctx.at("CP031", ("dsn",), f"the fingerprint in the dsn {problem}; {fix}")
-
-
-def file_values(data: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
-    """``(path, file)`` for every file a merged profile names: TLS files, ``file:`` secrets."""
-    tls = data.get("tls")
-    if isinstance(tls, dict):
-        for key in FILE_FIELDS:
-            value = tls.get(key)
-            if (
-                isinstance(value, str)
-                and value
-                and not (key == "ca" and value == "system")
-                and "-----BEGIN" not in value  # inline key material is CP004's, not a path
-            ):
-                yield ("tls", key), value
-    for path in _SECRET_FIELDS:
-        block = data.get(path[0])
-        value = block.get(path[1]) if isinstance(block, dict) else None
-        if isinstance(value, str) and value.startswith("file:") and len(value) > 5:
-            yield path, value[5:]
 
 
 def missing_relative_files(ctx: ProfileContext) -> Iterator[Diagnostic]:
