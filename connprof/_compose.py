@@ -35,6 +35,7 @@ from ._derive import (
 from ._discover import ConfigArg, discover, nothing_found
 from ._errors import DsnError, ProfileNotFound, ProfileValidationError, UnsupportedSetting, UriError
 from ._merge import merge, normalize_fragment, tag
+from ._overrides import Override, override_fragment, override_variables, parse_overrides
 from ._paths import file_values
 from ._yaml import Fragment, Origin, Path, ProfileFile, read_profile_file, suggest
 from .drivers._endpoints import split_host
@@ -90,6 +91,9 @@ class Composed:
     problem: ProfileValidationError | None = None
     #: ``("uri", message)`` when that string does not parse; the message never holds a secret.
     string_problem: tuple[str, str] | None = None
+    #: The untrusted project files some value of the profile comes from (``connprof._trust``):
+    #: the secret resolver refuses ``exec:`` and far ``file:`` references for them.
+    untrusted: tuple[str, ...] = ()
 
     @property
     def endpoints(self) -> tuple[tuple[str, int | None], ...]:
@@ -147,16 +151,46 @@ def compose(name: str | None = None, config: ConfigArg = None) -> Composed:
     """The profile ``name`` (the default one when None) from the discovered files, composed.
 
     What every command reads: merged, derived, every value's origin, not validated (``validate``
-    turns it into a ``Profile``). ``config`` names the files as ``load_profile``'s does.
+    turns it into a ``Profile``). ``config`` names the files as ``load_profile``'s does. The
+    ``CONNPROF__...`` variables are applied above every file, and ``untrusted`` names the
+    project files no ``connprof trust`` vouched for.
     """
-    return Composer([read_profile_file(p) for p in discover(config)]).compose(name)
+    from ._trust import untrusted_files  # deferred: only a composition decides trust
+
+    paths = discover(config)
+    return Composer(
+        [read_profile_file(p) for p in paths],
+        overrides=override_variables(),
+        untrusted=untrusted_files(paths, config),
+    ).compose(name)
 
 
 class Composer:
-    """Composes profiles from files already read (highest precedence first)."""
+    """Composes profiles from files already read (highest precedence first).
 
-    def __init__(self, files: Sequence[ProfileFile]) -> None:
+    ``overrides`` are the ``CONNPROF__...`` variables to apply above every file (none for lint,
+    which reads only files); ``untrusted`` the files whose profiles resolve under the trust rule.
+    """
+
+    def __init__(
+        self,
+        files: Sequence[ProfileFile],
+        *,
+        overrides: Mapping[str, str] | None = None,
+        untrusted: frozenset[str] = frozenset(),
+    ) -> None:
         self.files = list(files)
+        self._variables = dict(overrides or {})
+        self._overrides: dict[str, list[Override]] | None = None
+        self.untrusted = frozenset(untrusted)
+
+    def overrides(self) -> dict[str, list[Override]]:
+        """The override variables by profile; ``ProfileValidationError`` for one refused."""
+        if self._overrides is None:
+            self._overrides = (
+                parse_overrides(self._variables, self.all_names()) if self._variables else {}
+            )
+        return self._overrides
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -199,6 +233,7 @@ class Composer:
         """
         if name is None:
             name = self.default_name()
+        self.overrides()  # every variable checked, whichever profile is asked for
         merged = self.merge(name)
         data, notes = fill_defaults(merged.fragment.data)
         data.pop("name", None)
@@ -222,7 +257,14 @@ class Composer:
             read=tuple(f.path for f in self.files),
             problem=merged.problem,
             string_problem=merged.string_problem,
+            untrusted=self._untrusted_sources(merged.fragment),
         )  # fmt: skip
+
+    def _untrusted_sources(self, fragment: Fragment) -> tuple[str, ...]:
+        if not self.untrusted:
+            return ()
+        used = {o.file for o in fragment.origins.values()}
+        return tuple(f.path for f in self.files if f.path in self.untrusted and f.path in used)
 
     def merge(self, name: str, chain: tuple[str, ...] = ()) -> _Merged:
         """The profile's layers merged (``extends`` followed), each layer's string filled in."""
@@ -236,6 +278,15 @@ class Composer:
             for f in reversed(defining)
             if f.defaults is not None
         ]
+        env = self.overrides().get(name)
+        if env:
+            options = [
+                k
+                for layer, _ in (*defaults, *own_layers)
+                if isinstance(layer.data.get("options"), dict)
+                for k in layer.data["options"]
+            ]
+            own_layers.append((normalize_fragment(override_fragment(env, options)), set()))
         own = merge([layer for layer, _ in own_layers])
         result = _Merged(own)
         for _, relative in (*defaults, *own_layers):
@@ -293,7 +344,10 @@ class Composer:
         if field_name is None:
             return layer
         at = layer.origins.get((field_name,)) or layer.origins[()]
-        base = os.path.dirname(os.path.abspath(at.file)) if at.file else None
+        # A uri set in the environment names files relative to the working directory.
+        base = None
+        if at.file:
+            base = os.path.dirname(os.path.abspath(at.file)) if at.in_file else os.getcwd()
         try:
             said = read_string(field_name, layer.data[field_name], base)
         except (UriError, DsnError, UnsupportedSetting) as problem:
@@ -376,6 +430,8 @@ def _dotted(path: Sequence[str | int]) -> str:
 
 
 def _at(origin: Origin, message: str, *, value: bool = False) -> ProfileValidationError:
+    if not origin.in_file:
+        return ProfileValidationError(message, origin.file)  # "env CONNPROF__PROD__HOSTS: ..."
     line, column = (
         (origin.value_line, origin.value_column) if value else (origin.line, origin.column)
     )

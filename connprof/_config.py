@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._discover import ConfigArg, discover, nothing_found
 from ._errors import PluginError, ProfileNotFound, ProfileValidationError, UnsupportedSetting
+from ._overrides import override_variables
 from ._version import __version__
 from ._yaml import PROFILE_NAME, ProfileFile, read_profile_file
 
@@ -93,9 +94,15 @@ def _cache_key(name: str | None, paths: list[str]) -> tuple[Any, ...] | None:
         )
     wanted = name if name is not None else ("$default", os.environ.get("CONNPROF_PROFILE"))
     # HOME matters because "~" expands; the working directory because discovered and relative
-    # --config paths are shown as written.
+    # --config paths are shown as written. The CONNPROF__... overrides are part of the profile:
+    # their names as they are, their values hashed (the key is stored, and a value could be a
+    # plaintext secret set by mistake).
+    import hashlib  # deferred: only a cache lookup hashes
+
+    overrides = override_variables()
+    said = hashlib.sha256(repr(sorted(overrides.items())).encode("utf-8", "surrogatepass"))
     return (CACHE_FORMAT, _version(), sys.version_info[:2], wanted, os.path.expanduser("~"),
-            os.getcwd(), tuple(stats))  # fmt: skip
+            os.getcwd(), tuple(stats), tuple(overrides), said.hexdigest())  # fmt: skip
 
 
 def _version() -> tuple[Any, ...]:
@@ -179,16 +186,22 @@ def resolve_profile(name: str | None = None, config: ConfigArg = None) -> Resolv
         hit = _cache_read(cache_path, key)
         if hit is not None:
             return hit
-    resolved = _resolve(compose_from(load_files(paths), name))
+    resolved = _resolve(compose_from(load_files(paths), name, overrides=override_variables()))
     if directory and key is not None:
         _cache_write(cache_path, key, resolved)
     return resolved
 
 
-def compose_from(files: list[ProfileFile], name: str | None) -> Composed:
+def compose_from(
+    files: list[ProfileFile],
+    name: str | None,
+    *,
+    overrides: dict[str, str] | None = None,
+    untrusted: frozenset[str] = frozenset(),
+) -> Composed:
     from ._compose import Composer  # deferred: a cache hit needs no composition
 
-    return Composer(files).compose(name)
+    return Composer(files, overrides=overrides, untrusted=untrusted).compose(name)
 
 
 def _resolve(composed: Composed) -> ResolvedProfile:
@@ -211,7 +224,26 @@ def _resolve(composed: Composed) -> ResolvedProfile:
 
 
 def load_validated(name: str | None, config: ConfigArg) -> tuple[Profile, tuple[str, ...]]:
-    """The ``Profile`` and its uri warnings, composed from the files (for ``load_profile``)."""
+    """The ``Profile`` and its uri warnings, composed from the files (for ``load_profile``).
+
+    With an untrusted project file among the files, the profile is composed afresh rather than
+    read from the cache: which files its values come from decides what its secrets may
+    resolve, and trust can change without any file changing.
+    """
+    from ._trust import untrusted_files  # deferred: start-up of a warm show stays lean
+
+    paths = discover(config)
+    untrusted = untrusted_files(paths, config)
+    if untrusted:
+        from ._compose import validate  # deferred: pydantic is slow to import
+
+        composed = compose_from(
+            load_files(paths), name, overrides=override_variables(), untrusted=untrusted
+        )
+        fresh = validate(composed)
+        fresh._warnings = composed.warnings
+        fresh._untrusted = composed.untrusted
+        return fresh, composed.warnings
     resolved = resolve_profile(name, config)
     from ._models import Profile  # deferred: pydantic is slow to import
 
@@ -251,7 +283,8 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
     paths = discover(config)
     if not paths:
         raise ProfileNotFound(nothing_found())
-    composer = Composer(load_files(paths))
+    composer = Composer(load_files(paths), overrides=override_variables())
+    composer.overrides()  # a refused variable stops the listing: it is not one profile's problem
     rows = []
     for name in sorted(composer.all_names()):
         source = next(f.path for f in composer.files if name in f)

@@ -384,6 +384,16 @@ class Profile(_Frozen):
 
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
     _warnings: tuple[str, ...] | None = PrivateAttr(default=None)
+    _untrusted: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def untrusted(self) -> tuple[str, ...]:
+        """The untrusted project files this profile takes values from (``connprof trust``).
+
+        Non-empty, ``driver_kwargs()`` runs no ``exec:`` and reads no ``file:`` outside each
+        file's folder tree.
+        """
+        return self._untrusted
 
     @property
     def provenance(self) -> dict[str, str]:

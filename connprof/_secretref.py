@@ -1,4 +1,5 @@
-"""The secret-reference syntax: ``keyring:``, ``keyring:SERVICE/USER``, ``env:NAME``, ``file:PATH``.
+"""The secret-reference syntax: ``keyring:``, ``keyring:SERVICE/USER``, ``env:NAME``, ``file:PATH``,
+``exec:COMMAND ARGS``.
 
 Parsing only: turning a reference into a value is the job of the secret sources. A value that
 is not a reference (nor of a kind a plugin adds through ``connprof.secret_sources``) is
@@ -8,6 +9,7 @@ treated as a plaintext secret and refused, and no message here ever repeats it.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 
 from pydantic_core import PydanticCustomError
@@ -18,7 +20,7 @@ __all__ = ["SECRET_FIELDS", "SecretRef", "check_secret_ref", "parse_secret_ref"]
 SECRET_FIELDS = ("auth.password", "auth.token", "auth.refresh_token", "tls.client_key_password")
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-KINDS = ("keyring", "env", "file")
+KINDS = ("keyring", "env", "file", "exec")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def parse_secret_ref(text: str) -> SecretRef:
             "plaintext_secret",
             "a secret field holds a reference, not the secret: store the value with "
             '`connprof secret set PROFILE FIELD` and write "keyring:" here, quoted (or env:NAME, '
-            "file:PATH)",
+            "file:PATH, exec:COMMAND)",
         )
     if kind == "keyring" and target:
         service, slash, user = target.partition("/")
@@ -70,7 +72,19 @@ def parse_secret_ref(text: str) -> SecretRef:
         )
     if kind == "file" and not target.strip():
         raise PydanticCustomError("secret_reference", "a file reference is file:PATH")
+    if kind == "exec" and not _splits(target):
+        raise PydanticCustomError(
+            "secret_reference",
+            "an exec reference is exec:COMMAND ARGS, split as a shell would (check the quotes)",
+        )
     return SecretRef(kind, target)
+
+
+def _splits(command: str) -> bool:
+    try:
+        return bool(shlex.split(command))
+    except ValueError:  # an unclosed quote
+        return False
 
 
 def check_secret_ref(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -9,7 +10,8 @@ import pytest
 
 pytest_plugins = ["tests.helpers"]  # fixtures: certs (trustme), no_default_cas, handshake
 
-_CONNPROF_VARS = ("CONNPROF_CONFIG", "CONNPROF_PROFILE", "CONNPROF_NO_CACHE", "CONNPROF_CACHE_DIR")
+_CONNPROF_VARS = ("CONNPROF_CONFIG", "CONNPROF_PROFILE", "CONNPROF_NO_CACHE", "CONNPROF_CACHE_DIR",
+                  "CONNPROF_TRUST_PROJECT", "CONNPROF_EXEC_TIMEOUT")  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +31,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     for name in _CONNPROF_VARS:
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("CONNPROF__")]:  # per-field overrides
+        monkeypatch.delenv(name)
     # No test may read or write the real keyring; tests that need one install their own.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.chdir(cwd)

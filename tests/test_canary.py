@@ -1,6 +1,6 @@
 """A unique secret planted everywhere must surface only where values are asked for.
 
-Every secret field holds a canary through every source (env, file, the real keyring), and
+Every secret field holds a canary through every source (env, file, exec, the real keyring), and
 plaintext canaries sit where validation must refuse them (a secret field, a uri password).
 Then every CLI command and the public functions run, failing paths included. The canary may
 appear only in ``Profile.driver_kwargs()``'s values and in ``show --reveal`` (and in what the
@@ -68,6 +68,19 @@ def plant_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: str) ->
     return refs
 
 
+def plant_exec(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: str) -> dict[str, str]:
+    """A real program per field that prints the canary (and a line on stderr, which is not it)."""
+    folder = tmp_path / "secret-tools"
+    folder.mkdir(mode=0o700)
+    refs = {}
+    for leaf in LEAVES:
+        script = folder / f"print-{leaf}"
+        script.write_text(f"#!/bin/sh\necho 'signing in...' >&2\nprintf '%s\\n' '{canary(leaf)}'\n")
+        script.chmod(0o700)
+        refs[leaf] = f"exec:{script} --field {leaf}"
+    return refs
+
+
 def plant_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: str) -> dict[str, str]:
     ks.use_secret_service(monkeypatch)
     for leaf in LEAVES:
@@ -79,6 +92,7 @@ def plant_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: str)
 PLANTERS = [
     pytest.param(plant_env, id="env"),
     pytest.param(plant_file, id="file"),
+    pytest.param(plant_exec, id="exec"),
     pytest.param(plant_keyring, id="keyring", marks=pytest.mark.keyring),
 ]
 
@@ -162,6 +176,10 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
         [*g, "parse", URI],
         [*g, "parse", "-"],
         [*g, "import", URI, "--name", f"{name}-imported"],
+        [*g, "trust", "--list"],
+        ["trust", str(good)],
+        ["trust", "--list"],
+        ["trust", "--remove", str(good)],
     ]
     for profile in (name, f"{name}-mongo", f"{name}-missing"):
         runs.append([*g, "secret", "check", profile])
@@ -184,7 +202,7 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
 
 
 #: Every command connprof has; a new one fails test_every_command_is_covered until added above.
-COVERED = {"list", "show", "schema", "secret", "lint", "parse", "import"}
+COVERED = {"list", "show", "schema", "secret", "lint", "parse", "import", "trust"}
 
 
 def test_every_command_is_covered() -> None:

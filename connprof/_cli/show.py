@@ -43,9 +43,15 @@ def run(args: argparse.Namespace) -> int:
     for warning in resolved.warnings:
         # What pymongo would warn about too (an unknown or ignored option): one line each.
         print(f"connprof: warning: profile '{resolved.name}': {warning}", file=sys.stderr)
+    for variable, fields in _overrides(resolved.provenance).items():
+        # An override is never invisible: one line each, even when the output is JSON.
+        print(
+            f"connprof: {variable} overrides {', '.join(fields)} of profile '{resolved.name}'",
+            file=sys.stderr,
+        )
     kwargs, error = resolved.kwargs, resolved.kwargs_error
     if args.reveal and kwargs is not None:
-        kwargs = _revealed(resolved.data)
+        kwargs = _revealed(args)
         print(
             f"connprof: --reveal: the output holds the secret values of profile '{resolved.name}'",
             file=sys.stderr,
@@ -92,15 +98,26 @@ def _json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _revealed(data: dict[str, Any]) -> dict[str, Any]:
+def _overrides(provenance: dict[str, str]) -> dict[str, list[str]]:
+    """``{variable: [fields]}`` for each ``CONNPROF__...`` variable some value came from."""
+    found: dict[str, list[str]] = {}
+    for dotted, origin in provenance.items():
+        if origin.startswith("env CONNPROF__"):
+            variable = origin[len("env ") :].split(" ", 1)[0]
+            found.setdefault(variable, []).append(dotted)
+    return found
+
+
+def _revealed(args: argparse.Namespace) -> dict[str, Any]:
     """The driver arguments with secrets resolved: the one place a value is printed."""
     # deferred: only --reveal validates (pydantic) and resolves secrets (the secret stores)
-    from .._models import Profile
+    from .._config import load_validated
     from ..drivers import describe_kwargs, emit, plain
     from ..secrets import SecretResolver
 
-    profile = Profile.model_validate(data)
-    resolver = SecretResolver(profile.name)
+    # Loaded as the library loads it, so the trust rule of its files holds here too.
+    profile, _ = load_validated(args.name, args.config)
+    resolver = SecretResolver.for_profile(profile)
     described = describe_kwargs(emit(profile), reveal=lambda s: resolver.get(s.reference, s.field))
     result: dict[str, Any] = plain(described)
     return result

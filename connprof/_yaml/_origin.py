@@ -21,8 +21,13 @@ class Origin(NamedTuple):
     value_column: int
     via: str = ""  # "", "defaults", "extends: NAME"
 
+    @property
+    def in_file(self) -> bool:
+        """False for a value set outside any file (``env CONNPROF__...``: line 0)."""
+        return self.line > 0
+
     def describe(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
+        where = f"{self.file}:{self.line}:{self.column}" if self.in_file else self.file
         return f"{where} ({self.via})" if self.via else where
 
     def tagged(self, via: str) -> Origin:

@@ -96,7 +96,7 @@ def build_kwargs(profile: Profile) -> DriverKwargs:
     """Emit, then resolve every deferred value: secrets, SSL contexts, driver objects."""
     from ..secrets import SecretResolver  # deferred: lint and list load drivers, never secrets
 
-    resolver = SecretResolver(profile.name)
+    resolver = SecretResolver.for_profile(profile)
     values: set[str] = set()
 
     def get(s: Secret) -> str:
@@ -123,7 +123,8 @@ def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
             "set tls: true (or a tls block) to turn it on",
         )
     ref = secret(profile, "tls.client_key_password")
-    password = None if ref is None else SecretResolver(profile.name).get(ref.reference, ref.field)
+    resolver = SecretResolver.for_profile(profile)
+    password = None if ref is None else resolver.get(ref.reference, ref.field)
     return build_ssl_context(profile.tls, key_password=password)
 
 

@@ -8,10 +8,14 @@ Sources are looked up by the reference's kind (the text before the colon): first
 ``SOURCES`` registry, then the entry-point group ``connprof.secret_sources``, whose entries
 name a source object or a class to call without arguments. A plugin that fails to load is an
 error, never a skipped line in a log. Built-in kinds cannot be replaced by a plugin.
+
+A profile that takes a value from an untrusted project file (``connprof._trust``) resolves
+with that file named: no ``exec:`` runs, and no ``file:`` outside the file's folder tree is read.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,7 +23,9 @@ from pydantic_core import PydanticCustomError
 
 from .._errors import PluginError, SecretError
 from .._secretref import KINDS, SECRET_FIELDS, parse_secret_ref
+from .._trust import inside, refusal
 from ._env import EnvSource
+from ._exec import ExecSource
 from ._file import FileSource
 from ._keyring import KeyringSource, entry
 from ._source import SecretSource, WritableSecretSource, leaf, where
@@ -48,6 +54,7 @@ ENTRY_POINT_GROUP = "connprof.secret_sources"
 #: The built-in sources by kind. A new source is one module and one line here.
 SOURCES: dict[str, SecretSource] = {
     "env": EnvSource(),
+    "exec": ExecSource(),
     "file": FileSource(),
     "keyring": KeyringSource(),
 }
@@ -81,7 +88,27 @@ def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
             parse_secret_ref(reference)
         except PydanticCustomError as exc:
             raise SecretError(f"{where(profile, field, kind + ':...')}: {exc.message()}") from None
-    return kind, target, where(profile, field, reference)
+    return kind, target, where(profile, field, shown(reference))
+
+
+def shown(reference: str) -> str:
+    """The reference as messages name it: an ``exec:`` command by its first word only."""
+    kind, _, target = reference.partition(":")
+    if kind != "exec":
+        return reference
+    words = target.split()
+    return f"exec:{words[0]} ..." if words else "exec:"
+
+
+def _refused(kind: str, target: str, untrusted: tuple[str, ...]) -> str | None:
+    """Why an untrusted file's profile may not resolve this reference, or None."""
+    for file in untrusted:
+        if kind == "exec":
+            return refusal(file, "its profiles run no exec: command")
+        folder = os.path.dirname(os.path.abspath(file))
+        if kind == "file" and not inside(target, folder):
+            return refusal(file, f"its profiles read no file: outside {folder}")
+    return None
 
 
 def _plugin(kind: str, at: str) -> SecretSource:
@@ -121,10 +148,19 @@ def _source(kind: str, at: str) -> SecretSource:
     return SOURCES.get(kind) or _plugin(kind, at)
 
 
-def resolve_secret(reference: str, *, profile: str, field: str) -> str:
-    """The value ``reference`` points at, for ``field`` of ``profile``; raises ``SecretError``."""
+def resolve_secret(
+    reference: str, *, profile: str, field: str, untrusted: tuple[str, ...] = ()
+) -> str:
+    """The value ``reference`` points at, for ``field`` of ``profile``; raises ``SecretError``.
+
+    ``untrusted`` names the untrusted project files the profile takes values from: then an
+    ``exec:`` is refused, and a ``file:`` outside each one's folder tree.
+    """
     field = resolve_field_name(field)
     kind, target, at = _parse(reference, profile, field)
+    why = _refused(kind, target, untrusted)
+    if why is not None:
+        raise SecretError(f"{at}: {why}")
     source = _source(kind, at)
     try:
         value = source.get(target, profile=profile, field=field)
@@ -146,11 +182,17 @@ class SecretResolver:
     Values live only as long as the resolver, and its ``repr`` shows how many, never which.
     """
 
-    __slots__ = ("_profile", "_values")
+    __slots__ = ("_profile", "_untrusted", "_values")
 
-    def __init__(self, profile: str) -> None:
+    def __init__(self, profile: str, *, untrusted: tuple[str, ...] = ()) -> None:
         self._profile = profile
+        self._untrusted = tuple(untrusted)
         self._values: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def for_profile(cls, profile: Profile) -> SecretResolver:
+        """A resolver for ``profile`` that keeps the trust rule of the files it came from."""
+        return cls(profile.name, untrusted=profile.untrusted)
 
     @property
     def profile(self) -> str:
@@ -162,7 +204,9 @@ class SecretResolver:
         # An empty target (`keyring:`) is a shorthand whose entry depends on the field.
         key = (reference, field if reference.endswith(":") else "")
         if key not in self._values:
-            self._values[key] = resolve_secret(reference, profile=self._profile, field=field)
+            self._values[key] = resolve_secret(
+                reference, profile=self._profile, field=field, untrusted=self._untrusted
+            )
         return self._values[key]
 
     def __repr__(self) -> str:
@@ -248,12 +292,14 @@ def _found(reference: str, profile: str, field: str) -> str:
         return f"{target} is set"
     if kind == "file":
         return f"{target} is readable"
+    if kind == "exec":
+        return f"the command {shown(reference)[5:]} printed a value"
     return "resolves"
 
 
 def check_secrets(profile: Profile) -> list[SecretCheck]:
     """Resolve each of the profile's references and report the outcome, dropping the values."""
-    resolver = SecretResolver(profile.name)
+    resolver = SecretResolver.for_profile(profile)
     checks = []
     for field, reference in profile_references(profile):
         try:

@@ -441,7 +441,7 @@ def test_a_plugin_without_get_is_an_error(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_an_unknown_kind_names_the_known_ones() -> None:
-    with pytest.raises(SecretError, match="built in: env, file, keyring"):
+    with pytest.raises(SecretError, match="built in: env, exec, file, keyring"):
         resolve_secret("vault:db/prod", profile="prod", field="password")
 
 
