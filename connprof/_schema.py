@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from ._models import Profile
+from ._secretref import KINDS
 from .drivers._registry import ALIASES, BUILTIN
 
 __all__ = ["SCHEMA_ID", "build_schema", "format_schema"]
@@ -20,9 +21,12 @@ SCHEMA_ID = "https://connprof.invalid/schemas/connprof.schema.json"
 _NAME = "^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _SECRET = {
     "type": "string",
-    "pattern": r"^(keyring:(.+/.+)?|env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$",
+    # The built-in kinds exactly; any other KIND:... may be a plugin's (connprof.secret_sources),
+    # which only loading can tell, so editors must not flag vault:db/prod.
+    "pattern": r"^(keyring:(.+/.+)?|env:[A-Za-z_][A-Za-z0-9_]*|file:.+|exec:.*\S.*"
+    rf"|(?!({'|'.join(KINDS)}):)[A-Za-z_][A-Za-z0-9_]*:.*)$",
     "description": "A secret reference, never the secret: keyring:, keyring:SERVICE/USER, "
-    "env:NAME or file:PATH.",
+    "env:NAME, file:PATH, exec:COMMAND ARGS, or KIND:... from an installed secret-source plugin.",
 }
 _VERSION = {"anyOf": [{"enum": ["1.0", "1.1", "1.2", "1.3"]}, {"enum": [1.0, 1.1, 1.2, 1.3]}]}
 

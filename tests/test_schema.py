@@ -143,3 +143,24 @@ def test_sample_file_points_at_the_schema(sample: Path) -> None:
     target = (sample.parent / first[len(SCHEMA_COMMENT) :].strip()).resolve()
     assert target.is_file(), f"{sample}: {first} points at a missing file"
     assert target == SCHEMA_FILE
+
+
+@pytest.mark.parametrize(
+    ("reference", "valid"),
+    [
+        ("keyring:", True),
+        ("keyring:connprof/prod", True),
+        ("env:CI_DB_PASSWORD", True),
+        ("file:secrets/db", True),
+        ("exec:vault kv get -field=password secret/orders", True),
+        ("vault:secret/orders#password", True),  # a plugin's kind: editors must not flag it
+        ("op:vault/item", True),
+        ("hunter2", False),
+        ("keyring:no-slash", False),
+        ("env:1BAD", False),
+        ("exec:  ", False),
+    ],
+)
+def test_the_secret_pattern_takes_every_kind(validator: Any, reference: str, valid: bool) -> None:
+    doc = {"profiles": {"p": {"driver": "crate", "hosts": ["x"], "auth": {"password": reference}}}}
+    assert (list(validator.iter_errors(doc)) == []) is valid
