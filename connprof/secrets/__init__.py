@@ -28,7 +28,7 @@ from ._env import EnvSource
 from ._exec import ExecSource
 from ._file import FileSource
 from ._keyring import KeyringSource, entry
-from ._source import SecretSource, WritableSecretSource, leaf, where
+from ._source import SecretSource, WritableSecretSource, leaf, shown, where
 
 if TYPE_CHECKING:
     from .._models import Profile
@@ -89,15 +89,6 @@ def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
         except PydanticCustomError as exc:
             raise SecretError(f"{where(profile, field, kind + ':...')}: {exc.message()}") from None
     return kind, target, where(profile, field, shown(reference))
-
-
-def shown(reference: str) -> str:
-    """The reference as messages name it: an ``exec:`` command by its first word only."""
-    kind, _, target = reference.partition(":")
-    if kind != "exec":
-        return reference
-    words = target.split()
-    return f"exec:{words[0]} ..." if words else "exec:"
 
 
 def _refused(kind: str, target: str, untrusted: tuple[str, ...]) -> str | None:

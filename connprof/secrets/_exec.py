@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 from .._errors import SecretError, SecretNotFound
-from ._source import where
+from ._source import shown, where
 
 __all__ = ["DEFAULT_TIMEOUT", "ExecSource", "exec_timeout"]
 
@@ -66,7 +66,7 @@ class ExecSource:
                 "(an unclosed quote?); write exec:COMMAND ARGS, quoting as a shell would"
             )
         first = argv[0]
-        at = where(profile, field, f"exec:{first} ...")
+        at = where(profile, field, shown(f"exec:{target}"))
         timeout = exec_timeout()
         terminal = _terminal_attached()
         problem: SecretError | None = None

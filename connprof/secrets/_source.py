@@ -8,9 +8,10 @@ never the value.
 
 from __future__ import annotations
 
+import shlex
 from typing import Protocol, runtime_checkable
 
-__all__ = ["SecretSource", "WritableSecretSource", "leaf", "where"]
+__all__ = ["SecretSource", "WritableSecretSource", "leaf", "shown", "where"]
 
 
 @runtime_checkable
@@ -40,3 +41,17 @@ def leaf(field: str) -> str:
 def where(profile: str, field: str, reference: str) -> str:
     """The start of every secret message: ``profile 'prod': auth.password (env:PGPASS)``."""
     return f"profile '{profile}': {field} ({reference})"
+
+
+def shown(reference: str) -> str:
+    """The reference as messages name it: an ``exec:`` command by its first word only."""
+    kind, _, target = reference.partition(":")
+    if kind != "exec":
+        return reference
+    try:
+        words = shlex.split(target)
+    except ValueError:  # an unclosed quote
+        words = target.split()
+    if not words:
+        return "exec:"
+    return f"exec:{words[0]}{' ...' if len(words) > 1 else ''}"

@@ -91,6 +91,33 @@ class File:
         pass
 
 
+class Exec:
+    """A real program per reference that prints the value, as vault or op would."""
+
+    kind = "exec"
+    fix = "install it"
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        self.dir = tmp_path / "tools"
+        self.dir.mkdir(mode=0o700)
+
+    def plant(self, profile: str, field: str, value: str) -> str:
+        reference = f"exec:{self.dir / f'{profile}-{field}'} --field {field}"
+        self.replace(reference, profile, field, value)
+        return reference
+
+    def replace(self, reference: str, profile: str, field: str, value: str) -> None:
+        script = Path(reference.removeprefix("exec:").split()[0])
+        script.write_text(f"#!/bin/sh\nprintf '%s\\n' '{value}'\n", encoding="utf-8")
+        script.chmod(0o700)
+
+    def missing(self, profile: str) -> str:
+        return f"exec:{self.dir / 'no-such-tool'}"
+
+    def cleanup(self) -> None:
+        pass
+
+
 class Keyring:
     kind = "keyring"
     fix = "connprof secret set"
@@ -120,6 +147,7 @@ class Keyring:
 SOURCES = [
     pytest.param(Env, id="env"),
     pytest.param(File, id="file"),
+    pytest.param(Exec, id="exec"),
     pytest.param(Keyring, id="keyring", marks=pytest.mark.keyring),
 ]
 
