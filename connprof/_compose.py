@@ -286,7 +286,11 @@ class Composer:
                 if isinstance(layer.data.get("options"), dict)
                 for k in layer.data["options"]
             ]
-            own_layers.append((normalize_fragment(override_fragment(env, options)), set()))
+            # One tls key set from the environment sets that key; it does not turn TLS on
+            # as a tls block written in a file does (TLS__ENABLED=true or TLS=true does).
+            whole_tls = any(o.path == ("tls",) for o in env)
+            layer = normalize_fragment(override_fragment(env, options), is_defaults=not whole_tls)
+            own_layers.append((layer, set()))
         own = merge([layer for layer, _ in own_layers])
         result = _Merged(own)
         for _, relative in (*defaults, *own_layers):
