@@ -97,12 +97,15 @@ def _cache_key(name: str | None, paths: list[str]) -> tuple[Any, ...] | None:
     # --config paths are shown as written. The CONNPROF__... overrides are part of the profile:
     # their names as they are, their values hashed (the key is stored, and a value could be a
     # plaintext secret set by mistake).
-    import hashlib  # deferred: only a cache lookup hashes
-
     overrides = override_variables()
-    said = hashlib.sha256(repr(sorted(overrides.items())).encode("utf-8", "surrogatepass"))
+    said = ""
+    if overrides:
+        import hashlib  # deferred: only set variables are hashed; a plain show stays lean
+
+        text = repr(sorted(overrides.items())).encode("utf-8", "surrogatepass")
+        said = hashlib.sha256(text).hexdigest()
     return (CACHE_FORMAT, _version(), sys.version_info[:2], wanted, os.path.expanduser("~"),
-            os.getcwd(), tuple(stats), tuple(overrides), said.hexdigest())  # fmt: skip
+            os.getcwd(), tuple(stats), tuple(overrides), said)  # fmt: skip
 
 
 def _version() -> tuple[Any, ...]:
