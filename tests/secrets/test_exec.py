@@ -163,3 +163,25 @@ def test_an_unclosed_quote_is_a_validation_error(tmp_path: Path) -> None:
     code, _, err = run_cli("--config", str(config), "show", "orders")
     assert code == 1
     assert "exec:COMMAND ARGS" in err
+
+
+def test_the_documented_recipes_are_valid_references() -> None:
+    import re
+    import shlex
+
+    import yaml
+
+    from connprof._secretref import parse_secret_ref
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "teams.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", docs, re.S)
+    block = next(b for b in blocks if "exec:vault" in b and "profiles:" in b)
+    passwords = {
+        name: entry["auth"]["password"] for name, entry in yaml.safe_load(block)["profiles"].items()
+    }
+    words = {name: shlex.split(ref.removeprefix("exec:")) for name, ref in passwords.items()}
+    for ref in passwords.values():
+        assert parse_secret_ref(ref).kind == "exec"
+    assert [w[0] for w in words.values()] == ["vault", "aws", "op", "sops", "pass"]
+    assert words["orders-sops"][3] == '["db"]["password"]'
+    assert words["orders-aws"][-4:] == ["--query", "SecretString", "--output", "text"]
