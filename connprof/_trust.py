@@ -21,11 +21,10 @@ import stat
 from collections.abc import Iterable
 
 from ._discover import ConfigArg, user_config_dir
-from ._errors import ConnprofError
+from ._errors import ConfigNotFound, ConnprofError
 
 __all__ = [
     "TRUST_ENV",
-    "TrustError",
     "forget",
     "inside",
     "is_trusted",
@@ -40,10 +39,6 @@ __all__ = [
 TRUST_ENV = "CONNPROF_TRUST_PROJECT"
 _STATE_LIMIT = 1024 * 1024
 _FORMAT = 1
-
-
-class TrustError(ConnprofError, PermissionError):
-    """The trust record cannot be written or read safely."""
 
 
 def trust_all() -> bool:
@@ -118,7 +113,9 @@ def _write_state(paths: Iterable[str]) -> None:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         st = os.stat(folder)
         if os.name != "nt" and st.st_uid != os.geteuid():
-            raise TrustError(f"{folder} belongs to another user; remove it or set XDG_STATE_HOME")
+            raise ConnprofError(
+                f"{folder} belongs to another user; remove it or set XDG_STATE_HOME"
+            )
         if stat.S_IMODE(st.st_mode) & 0o077:
             os.chmod(folder, 0o700)
         blob = json.dumps({"version": _FORMAT, "trusted": sorted(set(paths))}, indent=1)
@@ -133,14 +130,16 @@ def _write_state(paths: Iterable[str]) -> None:
             os.unlink(tmp)
             raise
     except OSError as exc:
-        raise TrustError(f"cannot write the trust record {path} ({exc.strerror})") from None
+        raise ConnprofError(f"cannot write the trust record {path} ({exc.strerror})") from None
 
 
 def record(path: str) -> str:
     """Trust the profile file ``path``; returns the resolved path recorded."""
     key = _key(path)
     if not os.path.isfile(key):
-        raise TrustError(f"{path}: no such profile file; give the path of a connprof.yaml")
+        raise ConfigNotFound(
+            f"{path}: no such profile file; give the path of a connprof.yaml", path
+        )
     paths, _ = _read_state()
     if key not in paths:
         _write_state([*paths, key])
