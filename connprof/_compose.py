@@ -187,9 +187,9 @@ class Composer:
     def overrides(self) -> dict[str, list[Override]]:
         """The override variables by profile; ``ProfileValidationError`` for one refused."""
         if self._overrides is None:
-            self._overrides = (
-                parse_overrides(self._variables, self.all_names()) if self._variables else {}
-            )
+            # With no file at all, "no profile file was found" is the message that helps.
+            wanted = self._variables and self.files
+            self._overrides = parse_overrides(self._variables, self.all_names()) if wanted else {}
         return self._overrides
 
     # -- names ---------------------------------------------------------------------------------

@@ -318,3 +318,12 @@ def test_a_ci_runner_without_a_keyring_uses_the_team_file_with_one_variable_per_
         del os.environ["CONNPROF__PROD__AUTH__PASSWORD"], os.environ["CI_DB_PASSWORD"]
     with pytest.raises(SecretBackendUnavailable):
         connprof.load_profile().driver_kwargs()
+
+
+def test_with_no_profile_file_the_missing_file_is_the_message(
+    isolated: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONNPROF__PROD__PORT", "1")
+    code, _, err = run_cli("show", "prod")
+    assert code == 1
+    assert "no profile file was found" in err
