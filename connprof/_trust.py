@@ -136,6 +136,8 @@ def _write_state(paths: Iterable[str]) -> None:
 def record(path: str) -> str:
     """Trust the profile file ``path``; returns the resolved path recorded."""
     key = _key(path)
+    if os.path.isdir(key):  # `connprof trust .`: the project file in that folder
+        key = os.path.join(key, "connprof.yaml")
     if not os.path.isfile(key):
         raise ConfigNotFound(
             f"{path}: no such profile file; give the path of a connprof.yaml", path

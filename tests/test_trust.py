@@ -257,3 +257,5 @@ def test_the_trust_command_without_a_project_file_or_record(isolated: SimpleName
     assert code == 1 and "not in the trust record" in err
     assert run_cli("trust", "--list", "--remove").returncode == 2
     assert run_cli("trust", "--list").stdout == ""
+    run_cli("trust", ".", code=0)  # a folder: its connprof.yaml
+    assert run_cli("trust", "--list").stdout == f"{Path('connprof.yaml').resolve()}\n"

@@ -80,7 +80,7 @@ def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
     if not colon or not kind.isidentifier():
         raise SecretError(
             f"profile '{profile}': {field}: the value is not a secret reference (keyring:, "
-            "env:NAME, file:PATH); store the secret with "
+            "env:NAME, file:PATH, exec:COMMAND); store the secret with "
             f'`connprof secret set {profile} {leaf(field)}` and write "keyring:" instead'
         )
     if kind in KINDS:
