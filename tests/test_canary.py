@@ -233,7 +233,13 @@ def test_no_cli_command_shows_the_canary(
     for record in caplog.records:
         assert_clean(repr(record.args) + record.getMessage(), "a log record")
     # Nothing connprof wrote (cache, imported profiles) holds a value.
-    for root in (isolated.home, isolated.config_home, isolated.cache_home, isolated.cwd):
+    for root in (
+        isolated.home,
+        isolated.config_home,
+        isolated.cache_home,
+        isolated.state_home,
+        isolated.cwd,
+    ):
         for path in Path(root).rglob("*"):
             if path.is_file():
                 assert_clean(path.read_bytes().decode("latin-1"), f"the file {path}")
