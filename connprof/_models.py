@@ -35,6 +35,8 @@ from .drivers._registry import driver_choices, is_known_driver, resolve_driver
 if TYPE_CHECKING:
     import ssl
 
+    from ._tls import CipherVerdict
+
 __all__ = [
     "TLS",
     "Auth",
@@ -182,11 +184,23 @@ class TLS(_Frozen):
                 ("tls", "client_key"),
                 "client_key needs client_cert (the certificate that goes with the key)",
             )
+        problem = self._cipher_verdict().problem
+        if problem is not None:
+            raise FieldProblem(("tls", "ciphers"), problem)
         return self
+
+    def _cipher_verdict(self) -> CipherVerdict:
+        """What OpenSSL makes of ``ciphers`` in this block's protocol range (cached per string)."""
+        # deferred: ssl and the probe load only for a profile that sets ciphers
+        from ._tls import CipherVerdict, judge_ciphers
+
+        if not self.enabled or self.ciphers is None:
+            return CipherVerdict()
+        return judge_ciphers(self.ciphers, self.min_version, self.max_version)
 
     @property
     def weakening(self) -> tuple[tuple[str, ...], str] | None:
-        """The first setting that turns verification off or below TLS 1.2, if any."""
+        """The first setting that turns verification off, below TLS 1.2 or to weak suites."""
         if not self.enabled:
             return None
         if self.verify == "none":
@@ -195,6 +209,9 @@ class TLS(_Frozen):
             return ("tls", "fingerprint"), "fingerprint: nocertcheck turns certificate checks off"
         if _VERSION_ORDER[self.min_version] < _VERSION_ORDER["1.2"]:
             return ("tls", "min_version"), f"min_version {self.min_version} allows TLS below 1.2"
+        weak_ciphers = self._cipher_verdict().weakness
+        if weak_ciphers is not None:
+            return ("tls", "ciphers"), weak_ciphers
         return None
 
 

@@ -6,8 +6,12 @@ never while a profile is loaded or its arguments are emitted.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._errors import TLSFileError
@@ -15,7 +19,14 @@ from ._errors import TLSFileError
 if TYPE_CHECKING:
     from ._models import TLS
 
-__all__ = ["TLS_VERSIONS", "build_ssl_context", "check_unencrypted_key", "describe_tls"]
+__all__ = [
+    "TLS_VERSIONS",
+    "CipherVerdict",
+    "build_ssl_context",
+    "check_unencrypted_key",
+    "describe_tls",
+    "judge_ciphers",
+]
 
 TLS_VERSIONS = {
     "1.0": ssl.TLSVersion.TLSv1,
@@ -37,22 +48,7 @@ def build_ssl_context(tls: TLS, *, key_password: str | None = None) -> ssl.SSLCo
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # A certificate's common name is not a hostname (RFC 6125); only subjectAltName counts.
     ctx.hostname_checks_common_name = False
-    # TLS 1.2 is the floor unless the profile (with allow_insecure) asks for less.
-    ctx.minimum_version = TLS_VERSIONS[tls.min_version]
-    if tls.max_version:
-        ctx.maximum_version = TLS_VERSIONS[tls.max_version]
-    if tls.min_version in ("1.0", "1.1") and not tls.ciphers:
-        # OpenSSL 3 refuses TLS 1.0/1.1 at its default security level even when the minimum
-        # allows them; the profile acknowledged the risk (allow_insecure), so honour it.
-        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-    if tls.ciphers:
-        try:
-            ctx.set_ciphers(tls.ciphers)
-        except ssl.SSLError:
-            raise TLSFileError(
-                f"tls.ciphers {tls.ciphers!r} selects no cipher OpenSSL knows; "
-                "check the OpenSSL cipher-list syntax (e.g. ECDHE+AESGCM)"
-            ) from None
+    _versions_and_ciphers(ctx, tls.min_version, tls.max_version, tls.ciphers)
 
     if tls.verify == "none":
         # Order matters: check_hostname must be off before CERT_NONE is allowed.
@@ -73,6 +69,158 @@ def build_ssl_context(tls: TLS, *, key_password: str | None = None) -> ssl.SSLCo
     if tls.client_cert:
         _load_chain(ctx, tls.client_cert, tls.client_key, key_password)
     return ctx
+
+
+def _versions_and_ciphers(
+    ctx: ssl.SSLContext, min_version: str, max_version: str | None, ciphers: str | None
+) -> None:
+    """The protocol range and cipher list, after ``judge_ciphers`` found the list usable."""
+    if ciphers:
+        verdict = judge_ciphers(ciphers, min_version, max_version)
+        if verdict.problem is not None:
+            raise TLSFileError(f"tls.ciphers: {verdict.problem}")
+    _set_range_and_ciphers(ctx, min_version, max_version, ciphers)
+
+
+def _set_range_and_ciphers(
+    ctx: ssl.SSLContext, min_version: str, max_version: str | None, ciphers: str | None
+) -> None:
+    """What the real context and the one ``judge_ciphers`` probes share (``set_ciphers`` raises)."""
+    # TLS 1.2 is the floor unless the profile (with allow_insecure) asks for less.
+    ctx.minimum_version = TLS_VERSIONS[min_version]
+    if max_version:
+        ctx.maximum_version = TLS_VERSIONS[max_version]
+    if min_version in ("1.0", "1.1") and not ciphers:
+        # OpenSSL 3 refuses TLS 1.0/1.1 at its default security level even when the minimum
+        # allows them; the profile acknowledged the risk (allow_insecure), so honour it.
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+
+
+# -- judging a cipher string on what OpenSSL makes of it ------------------------------------------
+
+#: RFC 8446's suites: OpenSSL configures them apart from the cipher list (``set_ciphers``).
+TLS13_SUITES = frozenset({
+    "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256",
+})  # fmt: skip
+#: Below this many bits of strength a suite is export grade, single DES or RC4-40.
+_WEAK_BITS = 112
+_SYNTAX = (
+    "check the OpenSSL cipher-list syntax (`openssl ciphers -v 'STRING'` lists what it selects)"
+)
+
+
+@dataclass(frozen=True)
+class CipherVerdict:
+    """What a ``tls.ciphers`` string does, judged on the context OpenSSL builds from it.
+
+    ``problem``: the string cannot be used as written (a validation error, with its fix).
+    ``weakness``: it works, but lets through suites or keys that weaken TLS, so the profile
+    needs ``allow_insecure`` (as ``verify: none`` does).
+    """
+
+    problem: str | None = None
+    weakness: str | None = None
+
+
+@functools.lru_cache(maxsize=512)
+def judge_ciphers(
+    ciphers: str, min_version: str = "1.2", max_version: str | None = None
+) -> CipherVerdict:
+    """Judge ``ciphers`` by what a client context built from it offers, not by its text.
+
+    The suites counted are those the client puts in its ClientHello (OpenSSL drops the ones its
+    security level or the protocol range rules out, which ``get_ciphers()`` still lists).
+    Cached per distinct string and range: lint judges thousands of profiles with a few strings.
+    """
+    shown = repr(ciphers)
+    if min_version == "1.3":
+        return CipherVerdict(
+            f"{shown} sets the suites of TLS 1.2 and older only, and min_version "
+            '"1.3" allows none of them, so it would do nothing; remove ciphers (TLS 1.3 uses '
+            "only its own strong suites), or lower min_version"
+        )
+    named = [part.lstrip("+-!") for part in re.split(r"[:, ]+", ciphers)]
+    tls13 = [part for part in named if part.upper() in TLS13_SUITES]
+    if tls13:
+        return CipherVerdict(
+            f"{tls13[0]} is a TLS 1.3 suite, and tls.ciphers (OpenSSL's cipher list) sets the "
+            "suites of TLS 1.2 and older only; remove it (TLS 1.3 always uses "
+            'its own strong suites, and min_version "1.3" allows only those)'
+        )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # the probe never meets a server
+    try:
+        _set_range_and_ciphers(ctx, min_version, max_version, ciphers)
+    except (ssl.SSLError, ValueError):  # ValueError: NUL or text OpenSSL cannot encode
+        return CipherVerdict(f"{shown} selects no cipher OpenSSL knows; {_SYNTAX}")
+    offered = _offered(ctx)
+    if offered is None:
+        return CipherVerdict(
+            f"{shown} leaves no cipher suite this client can offer with TLS "
+            f"{min_version} to {max_version or '1.3'}; {_SYNTAX}"
+        )
+    if not [c for c in offered if c["protocol"] != "TLSv1.3"]:
+        return CipherVerdict(
+            f"{shown} selects no suite this client can offer below TLS 1.3 (PSK "
+            f"and SRP suites need keys connprof does not set), so it would only turn TLS 1.2 "
+            f"off; {_SYNTAX}, or remove ciphers"
+        )
+    return CipherVerdict(weakness=_weakness(shown, ctx, offered))
+
+
+def _weakness(shown: str, ctx: ssl.SSLContext, offered: list[Mapping[str, object]]) -> str | None:
+    def names(suites: list[Mapping[str, object]]) -> str:
+        listed = ", ".join(str(c["name"]) for c in suites[:2])
+        return listed + (", ..." if len(suites) > 2 else "")
+
+    found = []
+    anonymous = [c for c in offered if c.get("auth") == "auth-null"]
+    if anonymous:
+        found.append(f"anonymous suites that skip server authentication ({names(anonymous)})")
+    clear = [c for c in offered if c.get("symmetric") in (None, "null")]
+    if clear:
+        found.append(f"suites without encryption ({names(clear)})")
+    weak = [
+        c for c in offered if c not in clear and int(str(c.get("strength_bits") or 0)) < _WEAK_BITS
+    ]
+    if weak:
+        found.append(f"export-grade or broken suites ({names(weak)})")
+    default = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).security_level
+    if ctx.security_level < default:
+        found.append(
+            f"security level {ctx.security_level} (the default is {default}), which accepts "
+            "weak keys and signatures"
+        )
+    if not found:
+        return None
+    return f"{shown} lets OpenSSL use " + " and ".join(found)
+
+
+def _offered(ctx: ssl.SSLContext) -> list[Mapping[str, object]] | None:
+    """The suites ``ctx`` puts in its ClientHello (None: it cannot start a handshake)."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    probe = ctx.wrap_bio(incoming, outgoing, server_side=False)
+    try:
+        probe.do_handshake()
+    except ssl.SSLWantReadError:
+        pass  # the ClientHello is written; the probe waits for a server that never comes
+    except ssl.SSLError:
+        return None  # no suite fits the protocol range and the security level
+    hello = outgoing.read()
+    known = {int(str(c["id"])) & 0xFFFF: c for c in ctx.get_ciphers()}
+    # record header (5), handshake header (4), client version (2), random (32), session id.
+    at = 5 + 4 + 2 + 32
+    try:
+        at += 1 + hello[at]
+        length = int.from_bytes(hello[at : at + 2], "big")
+        ids = [int.from_bytes(hello[i : i + 2], "big") for i in range(at + 2, at + 2 + length, 2)]
+    except IndexError:
+        return list(known.values())  # not the hello expected: judge every listed suite
+    return [known[i] for i in ids if i in known]  # signalling values (0x00FF) are no suites
 
 
 def _load(func: object, field: str, path: str, **kwargs: str) -> None:
