@@ -23,6 +23,7 @@ __all__ = [
     "TLS_VERSIONS",
     "CipherVerdict",
     "build_ssl_context",
+    "check_tls_file",
     "check_unencrypted_key",
     "describe_tls",
     "judge_ciphers",
@@ -36,10 +37,13 @@ TLS_VERSIONS = {
 }
 
 
-def build_ssl_context(tls: TLS, *, key_password: str | None = None) -> ssl.SSLContext:
+def build_ssl_context(
+    tls: TLS, *, key_password: str | None = None, profile: str | None = None
+) -> ssl.SSLContext:
     """A client ``SSLContext`` that does what ``tls`` says, and nothing weaker.
 
-    ``key_password`` is the resolved ``client_key_password`` (the caller resolves the secret).
+    ``key_password`` is the resolved ``client_key_password`` (the caller resolves the secret);
+    ``profile`` names the profile in error messages.
     Raises ``TLSFileError`` for a file that is missing, unreadable, or a key that needs a
     password nobody gave: OpenSSL would otherwise prompt on the terminal, or hang in a service.
     """
@@ -60,14 +64,14 @@ def build_ssl_context(tls: TLS, *, key_password: str | None = None) -> ssl.SSLCo
         if tls.ca == "system":
             ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
         else:
-            _load(ctx.load_verify_locations, "tls.ca", tls.ca, cafile=tls.ca)
+            _load(ctx.load_verify_locations, "tls.ca", tls.ca, profile, cafile=tls.ca)
         if tls.crl:
-            _load(ctx.load_verify_locations, "tls.crl", tls.crl, cafile=tls.crl)
+            _load(ctx.load_verify_locations, "tls.crl", tls.crl, profile, cafile=tls.crl)
             # The leaf's revocation is what a CRL from the issuing CA can answer.
             ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
 
     if tls.client_cert:
-        _load_chain(ctx, tls.client_cert, tls.client_key, key_password)
+        _load_chain(ctx, tls.client_cert, tls.client_key, key_password, profile)
     return ctx
 
 
@@ -223,39 +227,82 @@ def _offered(ctx: ssl.SSLContext) -> list[Mapping[str, object]] | None:
     return [known[i] for i in ids if i in known]  # signalling values (0x00FF) are no suites
 
 
-def _load(func: object, field: str, path: str, **kwargs: str) -> None:
-    _readable(field, path)
+def _load(func: object, field: str, path: str, profile: str | None, **kwargs: str) -> None:
+    check_tls_file(path, field, profile=profile)
     try:
         func(**kwargs)  # type: ignore[operator]
     except ssl.SSLError as exc:
         raise TLSFileError(
-            f"{field} {path}: OpenSSL cannot read it ({exc.reason or exc}); it must be a PEM file"
+            f"{_where(profile)}{field} {path}: OpenSSL cannot read it ({exc.reason or exc}); "
+            "it must be a PEM file",
+            profile=profile,
+            field=field,
+            path=path,
         ) from None
 
 
-def _readable(field: str, path: str) -> None:
-    if not os.path.isfile(path):
-        raise TLSFileError(f"{field}: no file {path}; fix the path in the profile")
-    if not os.access(path, os.R_OK):
-        raise TLSFileError(f"{field}: {path} is not readable by this user; check its permissions")
+def _where(profile: str | None) -> str:
+    return f"profile '{profile}': " if profile else ""
+
+
+def check_tls_file(path: str, field: str, *, profile: str | None = None) -> None:
+    """``TLSFileError`` unless ``path`` is a regular file this user can read.
+
+    Opened as ``connprof._safeio`` opens every file a neighbour may have planted, so a FIFO
+    or a device is refused at once instead of blocking the driver that opens it later.
+    """
+    # deferred: only building arguments reads TLS files
+    from ._safeio import open_regular
+
+    def error(what: str) -> TLSFileError:
+        return TLSFileError(
+            f"{_where(profile)}{field}: {what}", profile=profile, field=field, path=path
+        )
+
+    try:
+        fd, _ = open_regular(path)
+    except FileNotFoundError:
+        raise error(f"no file {path}; fix the path in the profile") from None
+    except PermissionError:
+        raise error(f"{path} is not readable by this user; check its permissions") from None
+    except OSError as exc:
+        raise error(f"cannot read {path} ({exc.strerror}); give the path of a PEM file") from None
+    os.close(fd)
 
 
 class _NoPassword(Exception):
     pass
 
 
-def _encrypted_without_password(field: str) -> TLSFileError:
+def _encrypted_without_password(
+    field: str, path: str, profile: str | None, *, takes_password: bool = True
+) -> TLSFileError:
+    if takes_password:
+        fix = (
+            'add tls.client_key_password: "keyring:" and run `connprof secret set '
+            f"{profile or 'PROFILE'} client_key_password`"
+        )
+    else:
+        fix = (
+            "this driver takes no key password (OpenSSL would prompt on the terminal); decrypt "
+            f"the key into a file only you can read (`openssl pkey -in {path} -out client.key "
+            f"&& chmod 600 client.key`) and set {field} to that file"
+        )
     return TLSFileError(
-        f"{field}: the private key is encrypted and the profile gives no password; add "
-        'tls.client_key_password: "keyring:" and run `connprof secret set PROFILE '
-        "client_key_password`"
+        f"{_where(profile)}{field}: the private key is encrypted and the profile gives no "
+        f"password; {fix}",
+        profile=profile,
+        field=field,
+        path=path,
     )
 
 
-def _load_chain(ctx: ssl.SSLContext, cert: str, key: str | None, key_password: str | None) -> None:
-    _readable("tls.client_cert", cert)
+def _load_chain(
+    ctx: ssl.SSLContext, cert: str, key: str | None, key_password: str | None, profile: str | None
+) -> None:
+    check_tls_file(cert, "tls.client_cert", profile=profile)
     if key:
-        _readable("tls.client_key", key)
+        check_tls_file(key, "tls.client_key", profile=profile)
 
     def no_password() -> str:
         # Called by OpenSSL only for an encrypted key: without this it would prompt on the TTY.
@@ -263,10 +310,11 @@ def _load_chain(ctx: ssl.SSLContext, cert: str, key: str | None, key_password: s
 
     password = key_password if key_password is not None else no_password
     field = "tls.client_key" if key else "tls.client_cert"
+    path = key or cert
     try:
         ctx.load_cert_chain(cert, key, password=password)
     except _NoPassword:
-        raise _encrypted_without_password(field) from None
+        raise _encrypted_without_password(field, path, profile) from None
     except ssl.SSLError as exc:
         if key_password is not None and "bad decrypt" in str(exc).lower():
             reason = "the key password does not decrypt the key"
@@ -274,17 +322,35 @@ def _load_chain(ctx: ssl.SSLContext, cert: str, key: str | None, key_password: s
             reason = "the private key does not belong to the certificate"
         else:
             reason = f"OpenSSL cannot load the certificate and key ({exc.reason or 'bad PEM'})"
-        raise TLSFileError(f"{field}: {reason}; check the files and the password") from None
+        raise TLSFileError(
+            f"{_where(profile)}{field}: {reason}; check the files and the password",
+            profile=profile,
+            field=field,
+            path=path,
+        ) from None
 
 
-def check_unencrypted_key(path: str, field: str) -> None:
+def check_unencrypted_key(
+    path: str, field: str, *, profile: str | None = None, takes_password: bool = True
+) -> None:
     """Refuse an encrypted private key for a driver that would prompt for its password."""
-    _readable(field, path)
-    with open(path, "rb") as stream:
-        pem = stream.read()
+    # deferred: only building arguments reads key files
+    from ._safeio import TLS_FILE_LIMIT, read_regular
+
+    check_tls_file(path, field, profile=profile)
+    try:
+        pem = read_regular(path, limit=TLS_FILE_LIMIT)
+    except OSError as exc:
+        raise TLSFileError(
+            f"{_where(profile)}{field}: cannot read {path} ({exc.strerror}); give the path of "
+            "a PEM file",
+            profile=profile,
+            field=field,
+            path=path,
+        ) from None
     # PKCS#8 says "BEGIN ENCRYPTED PRIVATE KEY"; traditional PEM says "Proc-Type: 4,ENCRYPTED".
     if b"ENCRYPTED" in pem:
-        raise _encrypted_without_password(field)
+        raise _encrypted_without_password(field, path, profile, takes_password=takes_password)
 
 
 def describe_tls(tls: TLS, *, key_password: str | None = None) -> dict[str, object]:

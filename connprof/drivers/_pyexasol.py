@@ -38,7 +38,7 @@ from .._uri.exasol import (
     exasol_profile_fields,
     parse_exasol_dsn,
 )
-from ._base import DriverSpec, SSLContextSpec, client_files, secret
+from ._base import DriverSpec, SSLContextSpec, TLSFile, client_files, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def _tls(profile: Profile, fingerprint: str | None) -> dict[str, Any]:
         return {"encryption": True, "websocket_sslopt": {"context": spec}}
     sslopt: dict[str, Any] = {"cert_reqs": ssl.CERT_NONE if verify == "none" else ssl.CERT_REQUIRED}
     if verify != "none" and tls.ca != "system":
-        sslopt["ca_certs"] = tls.ca
+        sslopt["ca_certs"] = TLSFile(tls.ca, "tls.ca")
     if verify == "ca":
         sslopt["check_hostname"] = False
     if tls.client_cert is not None:
