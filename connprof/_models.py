@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ._tls import CipherVerdict
 
 __all__ = [
+    "OTHER_SPELLINGS",
     "TLS",
     "Auth",
     "FieldProblem",
@@ -61,6 +62,31 @@ _AUTH_OPTION_KEYS = {
     "user", "username", "password", "token", "access_token", "refresh_token", "jwt_token",
     "auth_provider", "token_provider", "creds_username", "creds_password", "authsource",
     "authmechanism", "authmechanismproperties",
+}  # fmt: skip
+
+#: What drivers and other tools call a field, for the unknown key's did-you-mean (lower case).
+OTHER_SPELLINGS: dict[tuple[str | int, ...], dict[str, str]] = {
+    ("tls",): {
+        "ca_file": "ca", "cafile": "ca", "ca_cert": "ca", "ca_certs": "ca", "tlscafile": "ca",
+        "ssl_ca": "ca", "ssl_cafile": "ca", "ca_bundle": "ca", "sslrootcert": "ca",
+        "cert": "client_cert", "cert_file": "client_cert", "certfile": "client_cert",
+        "ssl_cert": "client_cert", "tlscertificatekeyfile": "client_cert",
+        "key": "client_key", "key_file": "client_key", "keyfile": "client_key",
+        "ssl_key": "client_key", "password": "client_key_password",
+        "key_password": "client_key_password", "ssl_password": "client_key_password",
+        "crl_file": "crl", "tlscrlfile": "crl", "cert_reqs": "verify", "verify_mode": "verify",
+        "check_hostname": "verify", "verify_ssl_cert": "verify", "sni": "server_name",
+        "server_hostname": "server_name", "hostname": "server_name", "cipher": "ciphers",
+        "ssl_ciphers": "ciphers", "ssl_version": "min_version", "minimum_version": "min_version",
+        "maximum_version": "max_version", "ssl_protocol": "min_version",
+    },
+    ("auth",): {
+        "username": "user", "login": "user", "pass": "password", "passwd": "password",
+        "access_token": "token", "jwt_token": "token", "authmechanism": "mechanism",
+        "authsource": "source", "authmechanismproperties": "properties",
+    },
+    (): {"host": "hosts", "url": "hosts", "servers": "hosts", "contact_points": "hosts",
+         "db": "database", "schema": "database", "keyspace": "database", "ssl": "tls"},
 }  # fmt: skip
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, strict=False)
