@@ -174,6 +174,13 @@ def _secret_is_text(value: Any) -> Any:
     return value
 
 
+def _not_a_bool(value: Any) -> Any:
+    # Lax pydantic takes `port: true` as 1: a number field never takes true/false.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a number, not true or false")
+    return value
+
+
 SecretRef = Annotated[str, BeforeValidator(_secret_is_text), AfterValidator(check_secret_ref)]
 Version = Annotated[TLSVersion, BeforeValidator(_resolve_version)]
 Text = Annotated[str, StringConstraints(min_length=1)]
@@ -333,7 +340,7 @@ class Profile(_Frozen):
     uri: Text | None = None
     dsn: Text | None = None
     hosts: tuple[str, ...] | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: Annotated[int | None, BeforeValidator(_not_a_bool)] = Field(default=None, ge=1, le=65535)
     database: Text | None = None
     auth: Auth = Auth()
     tls: TLS = TLS(enabled=False)

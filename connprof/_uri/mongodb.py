@@ -553,8 +553,16 @@ def _parse_options(
 
 
 def _check_presence(given: dict[Option, list[tuple[str, str, bool]]]) -> None:
-    """The spec's errors that depend only on which options are written."""
-    names = {option.name: entries for option, entries in given.items()}
+    """The spec's errors that depend only on which options are written.
+
+    An instance with an empty value is not counted: it is ignored with a warning (``_one``),
+    so it cannot conflict with anything.
+    """
+    names = {
+        option.name: written
+        for option, entries in given.items()
+        if (written := [e for e in entries if e[1] != "" or option.repeat == "list"])
+    }
     for first, second in _CONFLICTS:
         if first in names and second in names:
             raise UriError(
@@ -589,6 +597,13 @@ def _value(option: Option, entries: list[tuple[str, str, bool]], warnings: list[
         if any(item is None for item in items):
             return None  # one bad instance drops the list: a partial tag list reorders reads
         return items
+    # An empty instance is ignored, never the "last one" that wins over a real value.
+    for key, raw, _ in entries:
+        if raw == "":
+            warnings.append(f"{key!r} ignored: it has an empty value")
+    entries = [e for e in entries if e[1] != ""]
+    if not entries:
+        return None
     if len(entries) > 1 and not (option.name == "tls" and len({e[1] for e in entries}) == 1):
         warnings.append(f"{option.name} is given {len(entries)} times; the last one is used")
     key, raw, _ = entries[-1]
