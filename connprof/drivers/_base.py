@@ -64,6 +64,9 @@ class DriverSpec:
     extra: str | None = None
     #: The connection string the driver reads as its endpoints (``uri``, ``dsn``), if any.
     string: str | None = None
+    #: ``explain(data)``: notes by dotted field where the driver does something other than the
+    #: value says (pyexasol's pin replaces ``verify``), from the profile's canonical plain data.
+    explain: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
 
     def check(self, profile: Profile) -> list[UnsupportedSetting]:
         """Every setting the driver cannot express (empty when it can express them all).
