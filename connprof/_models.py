@@ -217,18 +217,18 @@ class TLS(_Frozen):
                 ("tls", "client_key"),
                 "client_key needs client_cert (the certificate that goes with the key)",
             )
-        problem = self._cipher_verdict().problem
-        if problem is not None:
-            raise FieldProblem(("tls", "ciphers"), problem)
+        verdict = self._cipher_verdict()
+        if verdict is not None and verdict.problem is not None:
+            raise FieldProblem(("tls", "ciphers"), verdict.problem)
         return self
 
-    def _cipher_verdict(self) -> CipherVerdict:
+    def _cipher_verdict(self) -> CipherVerdict | None:
         """What OpenSSL makes of ``ciphers`` in this block's protocol range (cached per string)."""
-        # deferred: ssl and the probe load only for a profile that sets ciphers
-        from ._tls import CipherVerdict, judge_ciphers
-
         if not self.enabled or self.ciphers is None:
-            return CipherVerdict()
+            return None
+        # deferred: ssl and the probe load only for a profile that sets ciphers
+        from ._tls import judge_ciphers
+
         return judge_ciphers(self.ciphers, self.min_version, self.max_version)
 
     @property
@@ -242,9 +242,9 @@ class TLS(_Frozen):
             return ("tls", "fingerprint"), "fingerprint: nocertcheck turns certificate checks off"
         if _VERSION_ORDER[self.min_version] < _VERSION_ORDER["1.2"]:
             return ("tls", "min_version"), f"min_version {self.min_version} allows TLS below 1.2"
-        weak_ciphers = self._cipher_verdict().weakness
-        if weak_ciphers is not None:
-            return ("tls", "ciphers"), weak_ciphers
+        verdict = self._cipher_verdict()
+        if verdict is not None and verdict.weakness is not None:
+            return ("tls", "ciphers"), verdict.weakness
         return None
 
 
