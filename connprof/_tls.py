@@ -139,7 +139,7 @@ def judge_ciphers(
     security level or the protocol range rules out, which ``get_ciphers()`` still lists).
     Cached per distinct string and range: lint judges thousands of profiles with a few strings.
     """
-    shown = repr(ciphers)
+    shown = repr(ciphers if len(ciphers) <= 60 else ciphers[:57] + "...")
     if min_version == "1.3":
         return CipherVerdict(
             f"{shown} sets the suites of TLS 1.2 and older only, and min_version "

@@ -270,3 +270,8 @@ def test_profile_ssl_context_with_tls_off_says_so(tmp_path: Path) -> None:
     path.write_text("profiles:\n  p:\n    driver: cassandra\n    hosts: [127.0.0.1]\n")
     with pytest.raises(UnsupportedSetting, match="TLS is off in profile 'p'"):
         connprof.load_profile("p", config=str(path)).ssl_context()
+
+
+def test_a_huge_cipher_string_is_not_echoed_whole() -> None:
+    message = one_line_problem(ciphers="X" * 100_000)
+    assert len(message) < 300
