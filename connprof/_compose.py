@@ -452,6 +452,14 @@ def _model_fields(path: Path) -> tuple[str, ...]:
     return tuple(f for f in model.model_fields if f != "name")
 
 
+def _other_spelling(parent: Path, key: str) -> str:
+    """``"; did you mean 'ca'?"`` for a name another library uses (``ca_file``), or nothing."""
+    from ._models import OTHER_SPELLINGS  # deferred: pydantic is slow to import
+
+    meant = OTHER_SPELLINGS.get(parent, {}).get(key.lower().replace("-", "_"))
+    return f"; did you mean '{meant}'?" if meant else ""
+
+
 def _missing_driver(composed: Composed) -> str:
     text = f"missing 'driver': add driver: {driver_choices().replace(chr(39), '')}"
     if len(composed.files) == 1 and len(composed.read) > 1:
@@ -474,7 +482,8 @@ def _translate(exc: ValidationError, name: str, composed: Composed) -> ProfileVa
             parent = loc[:-1]
             allowed = _model_fields(parent)
             inside = f" in {_dotted(parent)}" if parent else ""
-            text = f"unknown key '{key}'{inside}{suggest(key, allowed)}"
+            hint = suggest(key, allowed) or _other_spelling(parent, key)
+            text = f"unknown key '{key}'{inside}{hint}"
             if allowed:
                 text += f" (allowed: {', '.join(allowed)})"
             problems.append(_at(composed.origin(loc), f"profile '{name}': {text}"))

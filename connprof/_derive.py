@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import UriError
 from ._paths import PATH_FIELDS, resolve_path
 from ._uri.exasol import exasol_profile_fields, parse_exasol_dsn
 from .drivers._registry import BUILTIN as BUILTIN_SPECS
@@ -79,14 +78,8 @@ def read_string(field: str, text: str, base: str | None) -> StringFields:
         # deferred: the MongoDB parser is large and loads only for a profile with a uri
         from ._uri.mongodb import mongodb_profile_fields, parse_mongodb_uri
 
-        if "aws_session_token" in text.lower():
-            # Refused even where the properties are malformed (and the parser drops them), so
-            # the token is never printed with the profile or a warning.
-            raise UriError(
-                "the uri carries AWS_SESSION_TOKEN, a secret; remove it from "
-                "authMechanismProperties (pymongo reads it from the AWS_SESSION_TOKEN "
-                "environment variable)"
-            )
+        # A token is refused even where the properties are malformed and the parser drops
+        # them (MongoURI.names_session_token), so it is never printed with the profile.
         uri = parse_mongodb_uri(text)
         fields = mongodb_profile_fields(uri)
         tls = fields.get("tls")

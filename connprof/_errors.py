@@ -140,7 +140,23 @@ class UnsupportedSetting(ConnprofError, ValueError):
 
 
 class TLSFileError(ConnprofError, ValueError):
-    """A CA bundle, certificate, key or CRL cannot be used (missing, unreadable, wrong password)."""
+    """A CA bundle, certificate, key or CRL cannot be used (missing, unreadable, wrong password).
+
+    ``profile``, ``field`` (``tls.ca`` ...) and ``path`` say which file, when it is one file.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        profile: str | None = None,
+        field: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.profile = profile
+        self.field = field
+        self.path = path
 
 
 class PluginError(ConnprofError, ImportError):

@@ -35,7 +35,10 @@ from .drivers._registry import driver_choices, is_known_driver, resolve_driver
 if TYPE_CHECKING:
     import ssl
 
+    from ._tls import CipherVerdict
+
 __all__ = [
+    "OTHER_SPELLINGS",
     "TLS",
     "Auth",
     "FieldProblem",
@@ -59,6 +62,31 @@ _AUTH_OPTION_KEYS = {
     "user", "username", "password", "token", "access_token", "refresh_token", "jwt_token",
     "auth_provider", "token_provider", "creds_username", "creds_password", "authsource",
     "authmechanism", "authmechanismproperties",
+}  # fmt: skip
+
+#: What drivers and other tools call a field, for the unknown key's did-you-mean (lower case).
+OTHER_SPELLINGS: dict[tuple[str | int, ...], dict[str, str]] = {
+    ("tls",): {
+        "ca_file": "ca", "cafile": "ca", "ca_cert": "ca", "ca_certs": "ca", "tlscafile": "ca",
+        "ssl_ca": "ca", "ssl_cafile": "ca", "ca_bundle": "ca", "sslrootcert": "ca",
+        "cert": "client_cert", "cert_file": "client_cert", "certfile": "client_cert",
+        "ssl_cert": "client_cert", "tlscertificatekeyfile": "client_cert",
+        "key": "client_key", "key_file": "client_key", "keyfile": "client_key",
+        "ssl_key": "client_key", "password": "client_key_password",
+        "key_password": "client_key_password", "ssl_password": "client_key_password",
+        "crl_file": "crl", "tlscrlfile": "crl", "cert_reqs": "verify", "verify_mode": "verify",
+        "check_hostname": "verify", "verify_ssl_cert": "verify", "sni": "server_name",
+        "server_hostname": "server_name", "hostname": "server_name", "cipher": "ciphers",
+        "ssl_ciphers": "ciphers", "ssl_version": "min_version", "minimum_version": "min_version",
+        "maximum_version": "max_version", "ssl_protocol": "min_version",
+    },
+    ("auth",): {
+        "username": "user", "login": "user", "pass": "password", "passwd": "password",
+        "access_token": "token", "jwt_token": "token", "authmechanism": "mechanism",
+        "authsource": "source", "authmechanismproperties": "properties",
+    },
+    (): {"host": "hosts", "url": "hosts", "servers": "hosts", "contact_points": "hosts",
+         "db": "database", "schema": "database", "keyspace": "database", "ssl": "tls"},
 }  # fmt: skip
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, strict=False)
@@ -146,6 +174,13 @@ def _secret_is_text(value: Any) -> Any:
     return value
 
 
+def _not_a_bool(value: Any) -> Any:
+    # Lax pydantic takes `port: true` as 1: a number field never takes true/false.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a number, not true or false")
+    return value
+
+
 SecretRef = Annotated[str, BeforeValidator(_secret_is_text), AfterValidator(check_secret_ref)]
 Version = Annotated[TLSVersion, BeforeValidator(_resolve_version)]
 Text = Annotated[str, StringConstraints(min_length=1)]
@@ -182,11 +217,23 @@ class TLS(_Frozen):
                 ("tls", "client_key"),
                 "client_key needs client_cert (the certificate that goes with the key)",
             )
+        verdict = self._cipher_verdict()
+        if verdict is not None and verdict.problem is not None:
+            raise FieldProblem(("tls", "ciphers"), verdict.problem)
         return self
+
+    def _cipher_verdict(self) -> CipherVerdict | None:
+        """What OpenSSL makes of ``ciphers`` in this block's protocol range (cached per string)."""
+        if not self.enabled or self.ciphers is None:
+            return None
+        # deferred: ssl and the probe load only for a profile that sets ciphers
+        from ._tls import judge_ciphers
+
+        return judge_ciphers(self.ciphers, self.min_version, self.max_version)
 
     @property
     def weakening(self) -> tuple[tuple[str, ...], str] | None:
-        """The first setting that turns verification off or below TLS 1.2, if any."""
+        """The first setting that turns verification off, below TLS 1.2 or to weak suites."""
         if not self.enabled:
             return None
         if self.verify == "none":
@@ -195,6 +242,9 @@ class TLS(_Frozen):
             return ("tls", "fingerprint"), "fingerprint: nocertcheck turns certificate checks off"
         if _VERSION_ORDER[self.min_version] < _VERSION_ORDER["1.2"]:
             return ("tls", "min_version"), f"min_version {self.min_version} allows TLS below 1.2"
+        verdict = self._cipher_verdict()
+        if verdict is not None and verdict.weakness is not None:
+            return ("tls", "ciphers"), verdict.weakness
         return None
 
 
@@ -290,7 +340,7 @@ class Profile(_Frozen):
     uri: Text | None = None
     dsn: Text | None = None
     hosts: tuple[str, ...] | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: Annotated[int | None, BeforeValidator(_not_a_bool)] = Field(default=None, ge=1, le=65535)
     database: Text | None = None
     auth: Auth = Auth()
     tls: TLS = TLS(enabled=False)

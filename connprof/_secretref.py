@@ -47,9 +47,30 @@ def _plugin_kind(kind: str) -> bool:
     return any(ep.name == kind for ep in entry_points(group="connprof.secret_sources"))
 
 
+def _misspelt_kind(kind: str) -> str | None:
+    """The built-in kind ``kind`` is a misspelling of (``evn``, ``KEYRING``), or None."""
+    if not kind.isalpha() or len(kind) > 12:
+        return None
+    if kind.lower() in KINDS:
+        return kind.lower()
+    import difflib  # deferred: slow to import, and only a mistake needs it
+
+    close = difflib.get_close_matches(kind.lower(), KINDS, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def parse_secret_ref(text: str) -> SecretRef:
     """Parse a reference or raise ``PydanticCustomError`` without echoing ``text``."""
     kind, colon, target = text.partition(":")
+    if colon and kind not in KINDS and not _plugin_kind(kind):
+        meant = _misspelt_kind(kind)
+        if meant is not None:
+            # Named by the suggestion only: what precedes the colon might be part of a secret.
+            raise PydanticCustomError(
+                "secret_reference",
+                f"this is no secret reference (the kinds are keyring:, env:NAME, file:PATH, in "
+                f"lower case); did you mean '{meant}:'?",
+            )
     if not colon or (kind not in KINDS and not _plugin_kind(kind)):
         raise PydanticCustomError(
             "plaintext_secret",

@@ -30,7 +30,7 @@ from connprof.secrets import (
     store_secret,
 )
 from tests import keyring_service as ks
-from tests.helpers import run_cli
+from tests.helpers import run_cli, write_file
 
 MARK = uuid.uuid4().hex[:16]  # what is searched for: any 16 characters of it are a leak
 LEAVES = ("password", "token", "refresh_token", "client_key_password")
@@ -447,7 +447,11 @@ def test_every_driver_carries_the_canary_only_in_its_values(
 ) -> None:
     plant_env(monkeypatch, tmp_path, name)
     config = tmp_path / "drivers.yaml"
-    config.write_text(DRIVER_PROFILES)
+    # driver_kwargs() checks that each TLS file it hands over is there (contents are not read).
+    files = tmp_path / "nowhere"
+    for leaf in ("client.pem", "c.pem", "c.key"):
+        write_file(files / leaf, "a PEM file\n")
+    config.write_text(DRIVER_PROFILES.replace("/nowhere/", f"{files}/"))
     kwargs = connprof.load_profile(name, config=str(config)).driver_kwargs()
     assert_clean(repr(kwargs), f"repr(driver_kwargs()) of {name}")
     assert_clean(str(kwargs), f"str(driver_kwargs()) of {name}")

@@ -81,7 +81,7 @@ profiles:
     hosts: ["hz1.example.com:5701"]
     options: {cluster_name: prod}
     auth: {token: "keyring:"}
-    tls: {ca: certs/ca.pem, min_version: "1.3", ciphers: "ECDHE-RSA-AES256-GCM-SHA384"}
+    tls: {ca: certs/ca.pem, min_version: "1.2", ciphers: "ECDHE-RSA-AES256-GCM-SHA384"}
   dev:
     extends: prod
     uri: mongodb://localhost/orders?tls=true

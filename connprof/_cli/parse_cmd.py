@@ -156,9 +156,15 @@ def _from_exasol_dsn(text: str) -> ParsedString:
 def _from_mongodb_uri(text: str) -> ParsedString:
     # deferred: the parsers load only for parse and import
     from .._derive import read_string
-    from .._uri.mongodb import MongoURI, format_mongodb_uri, parse_mongodb_uri
+    from .._uri.mongodb import (
+        MongoURI,
+        format_mongodb_uri,
+        parse_mongodb_uri,
+        refuse_session_token,
+    )
 
     uri = parse_mongodb_uri(text)
+    refuse_session_token(uri)  # also in an option the parser ignored: its text is the token
     # The password leaves the profile here; the rest is derived as a profile's uri is when it
     # is composed (connprof._derive): a URI's relative file paths are relative to where it is
     # used, so they are made absolute against the working directory.

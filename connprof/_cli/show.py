@@ -65,9 +65,13 @@ def run(args: argparse.Namespace) -> int:
             doc["kwargs_error"] = error
         if args.explain:
             doc["provenance"] = resolved.provenance
+            notes = _notes(resolved.data)
+            if notes:
+                doc["notes"] = notes
         _json(doc)
     elif args.explain:
-        sys.stdout.write(format_explain(resolved.name, resolved.provenance, resolved.data))
+        notes = _notes(resolved.data)
+        sys.stdout.write(format_explain(resolved.name, resolved.provenance, resolved.data, notes))
     else:
         import yaml  # deferred: this module loads for every command; schema needs no PyYAML
 
@@ -131,13 +135,27 @@ def _leaf(data: dict[str, Any], dotted: str) -> Any:
     return value
 
 
-def format_explain(name: str, provenance: dict[str, str], data: dict[str, Any]) -> str:
-    """One line per value: key, value, and the place it came from."""
+def _notes(data: dict[str, Any]) -> dict[str, str]:
+    """Where the driver does something other than a value says (``DriverSpec.explain``)."""
+    from ..drivers._registry import builtin_spec  # deferred: only --explain asks the driver
+
+    spec = builtin_spec(data.get("driver"))
+    return spec.explain(data) if spec is not None and spec.explain is not None else {}
+
+
+def format_explain(
+    name: str,
+    provenance: dict[str, str],
+    data: dict[str, Any],
+    notes: dict[str, str] | None = None,
+) -> str:
+    """One line per value: key, value, and the place it came from (then what the driver does)."""
     rows = []
     for dotted, origin in provenance.items():
         value = _leaf(data, dotted)
         shown = value if isinstance(value, str) else json.dumps(value)
-        rows.append((dotted, str(shown), origin))
+        note = (notes or {}).get(dotted)
+        rows.append((dotted, str(shown), f"{origin}  # {note}" if note else origin))
     kw = max((len(r[0]) for r in rows), default=0)
     vw = min(max((len(r[1]) for r in rows), default=0), 60)
     lines = [f"# profile {name}: value, then where it came from"]

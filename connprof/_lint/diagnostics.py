@@ -93,4 +93,10 @@ RULES: dict[str, Rule] = {
                   check_files=True),
     "CP045": Rule("error", "a key file or file: secret readable by group or others",
                   "`chmod 600 FILE`", check_files=True),
+    "CP046": Rule("error", "tls.ciphers that let OpenSSL use anonymous, unencrypted or export "
+                  "suites, or a security level below the default, without allow_insecure (on a "
+                  "prod profile even with it)", "remove ciphers, or exclude those suites "
+                  "(`:!aNULL:!eNULL`) and the low `@SECLEVEL`"),
+    "CP047": Rule("warning", "verify: ca (no host name check) on a profile tagged prod",
+                  "use verify: full, naming the hosts as their certificates do"),
 }  # fmt: skip

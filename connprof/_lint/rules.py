@@ -304,6 +304,51 @@ def weakened_verification(ctx: ProfileContext) -> Iterator[Diagnostic]:
             yield ctx.at(code, path, f"{what}; {fix}")
 
 
+def weak_ciphers(ctx: ProfileContext) -> Iterator[Diagnostic]:
+    """CP046: a cipher string whose context offers anonymous, NULL or export suites, or a lower
+    security level: without ``allow_insecure``, and on a prod profile whatever it says."""
+    tls = ctx.block("tls")
+    ciphers = tls.get("ciphers")
+    if not ctx.tls_on or not isinstance(ciphers, str) or not ciphers:
+        return
+    low, high = _min_version(tls.get("min_version", "1.2")), tls.get("max_version")
+    high = None if high is None else _min_version(high)
+    if low not in ("1.0", "1.1", "1.2", "1.3") or high not in (None, "1.0", "1.1", "1.2", "1.3"):
+        return  # a schema error (CP001) says what to write
+    from .._tls import judge_ciphers  # deferred: ssl loads only for a profile with ciphers
+
+    weakness = judge_ciphers(ciphers, low, high).weakness
+    if weakness is None:
+        return
+    if ctx.prod:
+        yield ctx.at(
+            "CP046",
+            ("tls", "ciphers"),
+            f"tls.ciphers: {weakness}, on a profile tagged prod (allow_insecure does not cover "
+            "prod); remove ciphers, or exclude those suites (e.g. append :!aNULL:!eNULL) and "
+            "the @SECLEVEL below the default",
+        )
+    elif ctx.data.get("allow_insecure") is not True:
+        yield ctx.at(
+            "CP046",
+            ("tls", "ciphers"),
+            f"tls.ciphers: {weakness}; remove ciphers or those suites, or add "
+            "`allow_insecure: true` to the profile to acknowledge it",
+        )
+
+
+def verify_ca_on_prod(ctx: ProfileContext) -> Iterator[Diagnostic]:
+    """CP047: ``verify: ca`` on a prod profile accepts any certificate of the CA for the host."""
+    if ctx.tls_on and ctx.prod and ctx.block("tls").get("verify") == "ca":
+        yield ctx.at(
+            "CP047",
+            ("tls", "verify"),
+            "verify: ca checks the chain but not the host name on a profile tagged prod, so any "
+            "certificate the CA issued is accepted for this host; use verify: full (name the "
+            "hosts as their certificates do, or set tls.server_name)",
+        )
+
+
 def _host_names(ctx: ProfileContext) -> list[str]:
     """The endpoint host names, as the composition read them from hosts, uri or dsn."""
     return [host for host, _ in ctx.composed.endpoints]
@@ -500,6 +545,8 @@ PROFILE_RULES: tuple[Rule, ...] = (
     inline_private_keys,
     secrets_in_options,
     weakened_verification,
+    weak_ciphers,
+    verify_ca_on_prod,
     tls_off_remote,
     contradictions,
     srv_with_port,

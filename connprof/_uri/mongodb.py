@@ -31,6 +31,7 @@ __all__ = [
     "format_mongodb_uri",
     "mongodb_profile_fields",
     "parse_mongodb_uri",
+    "refuse_session_token",
 ]
 
 Validator = Callable[[str, str], Any]
@@ -155,6 +156,8 @@ _MECHANISM_PROPERTIES = (
     "TOKEN_RESOURCE",
 )
 _SECRET_PROPERTIES = frozenset({"AWS_SESSION_TOKEN"})
+_SESSION_TOKEN = "aws_session_token"  # matched lower-cased, in any option, valid or not
+_PROPERTY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
 _CANONICALIZE = ("true", "false", "none", "forward", "forwardAndReverse")
 
 
@@ -163,6 +166,11 @@ def _mechanism_properties(name: str, raw: str) -> dict[str, str]:
     for key, value in props.items():
         if key not in _MECHANISM_PROPERTIES:
             near = _did_you_mean(key, _MECHANISM_PROPERTIES)
+            # A key is echoed only when it is a plain name and no token is near: with
+            # 'AWS_SESSION_TOKEN=abc:def' the "key" is part of the token.
+            if _SESSION_TOKEN in raw.lower() or not _PROPERTY_NAME.match(key):
+                raise ValueError(f"{name} has a property that is not one of its names (not "
+                                 f"shown: it may hold a secret){near}")  # fmt: skip
             raise ValueError(f"{name} has an unknown property {key!r}{near}")
         if key == "CANONICALIZE_HOST_NAME" and value not in _CANONICALIZE:
             raise ValueError(
@@ -318,6 +326,9 @@ class MongoURI:
     database: str | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    #: Some option (kept, ignored or repeated) names AWS_SESSION_TOKEN: the uri holds a secret
+    #: even where the parser dropped the option, so a profile refuses it.
+    names_session_token: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.options, MappingProxyType):
@@ -373,8 +384,24 @@ def parse_mongodb_uri(uri: str) -> MongoURI:
     database = _parse_database(db_text) if db_text else None
     options, warnings = _parse_options(query, scheme, hosts) if query else ({}, [])
     return MongoURI(
-        scheme, hosts, username, password, database, MappingProxyType(options), tuple(warnings)
+        scheme,
+        hosts,
+        username,
+        password,
+        database,
+        MappingProxyType(options),
+        tuple(warnings),
+        names_session_token=_names_session_token(query),
     )
+
+
+def _names_session_token(query: str) -> bool:
+    """The query names AWS_SESSION_TOKEN as written, or percent-encoded (once or twice)."""
+    for _ in range(3):
+        if _SESSION_TOKEN in query.lower():
+            return True
+        query = unquote(query)
+    return False
 
 
 def _decode(text: str) -> str:
@@ -526,8 +553,16 @@ def _parse_options(
 
 
 def _check_presence(given: dict[Option, list[tuple[str, str, bool]]]) -> None:
-    """The spec's errors that depend only on which options are written."""
-    names = {option.name: entries for option, entries in given.items()}
+    """The spec's errors that depend only on which options are written.
+
+    An instance with an empty value is not counted: it is ignored with a warning (``_one``),
+    so it cannot conflict with anything.
+    """
+    names = {
+        option.name: written
+        for option, entries in given.items()
+        if (written := [e for e in entries if e[1] != "" or option.repeat == "list"])
+    }
     for first, second in _CONFLICTS:
         if first in names and second in names:
             raise UriError(
@@ -562,6 +597,13 @@ def _value(option: Option, entries: list[tuple[str, str, bool]], warnings: list[
         if any(item is None for item in items):
             return None  # one bad instance drops the list: a partial tag list reorders reads
         return items
+    # An empty instance is ignored, never the "last one" that wins over a real value.
+    for key, raw, _ in entries:
+        if raw == "":
+            warnings.append(f"{key!r} ignored: it has an empty value")
+    entries = [e for e in entries if e[1] != ""]
+    if not entries:
+        return None
     if len(entries) > 1 and not (option.name == "tls" and len({e[1] for e in entries}) == 1):
         warnings.append(f"{option.name} is given {len(entries)} times; the last one is used")
     key, raw, _ = entries[-1]
@@ -742,11 +784,7 @@ def mongodb_profile_fields(uri: MongoURI) -> dict[str, Any]:
             "client_key_password)"
         )
     properties = opts.get("authMechanismProperties") or {}
-    if "AWS_SESSION_TOKEN" in properties:
-        raise UriError(
-            "the uri carries AWS_SESSION_TOKEN, a secret; remove it from authMechanismProperties "
-            "(pymongo reads it from the AWS_SESSION_TOKEN environment variable)"
-        )
+    refuse_session_token(uri)
     for name, why in _NOT_IN_PYMONGO.items():
         if name in opts:
             raise UnsupportedSetting("pymongo", f"uri option {name}", why)
@@ -777,6 +815,21 @@ def mongodb_profile_fields(uri: MongoURI) -> dict[str, Any]:
     if options:
         fields["options"] = options
     return fields
+
+
+def refuse_session_token(uri: MongoURI) -> None:
+    """``UriError`` when the uri names AWS_SESSION_TOKEN anywhere, in a valid option or not.
+
+    An option the parser ignores (malformed, repeated, misspelt) still sits in the uri's text,
+    which a profile would keep and ``show`` would print.
+    """
+    if uri.names_session_token or "AWS_SESSION_TOKEN" in (
+        uri.options.get("authMechanismProperties") or {}
+    ):
+        raise UriError(
+            "the uri carries AWS_SESSION_TOKEN, a secret; remove it from authMechanismProperties "
+            "(pymongo reads it from the AWS_SESSION_TOKEN environment variable)"
+        )
 
 
 def _tls_fields(uri: MongoURI) -> dict[str, Any]:

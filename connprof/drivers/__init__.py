@@ -10,6 +10,7 @@ into plain data for ``connprof show`` without touching anything.
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from ._base import (
     KeyFile,
     Secret,
     SSLContextSpec,
+    TLSFile,
     client_files,
     secret,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "KeyFile",
     "SSLContextSpec",
     "Secret",
+    "TLSFile",
     "build_kwargs",
     "check",
     "client_files",
@@ -104,7 +107,8 @@ def build_kwargs(profile: Profile) -> DriverKwargs:
         values.add(value)
         return value
 
-    built = DriverKwargs(_walk(emit(profile), get, _build_object))
+    build = functools.partial(_build_object, profile=profile.name)
+    built = DriverKwargs(_walk(emit(profile), get, build))
     built._secrets = frozenset(values)
     return built
 
@@ -125,24 +129,33 @@ def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
     ref = secret(profile, "tls.client_key_password")
     resolver = SecretResolver.for_profile(profile)
     password = None if ref is None else resolver.get(ref.reference, ref.field)
-    return build_ssl_context(profile.tls, key_password=password)
+    return build_ssl_context(profile.tls, key_password=password, profile=profile.name)
 
 
-def _build_object(value: SSLContextSpec | Construct | KeyFile, get: Callable[[Secret], Any]) -> Any:
-    if isinstance(value, KeyFile):
-        from .._tls import check_unencrypted_key  # deferred: only building reads key files
+def _build_object(
+    value: SSLContextSpec | Construct | TLSFile, get: Callable[[Secret], Any], *, profile: str
+) -> Any:
+    if isinstance(value, TLSFile):
+        # deferred: only building reads TLS files
+        from .._tls import check_tls_file, check_unencrypted_key
 
-        check_unencrypted_key(value.path, value.field)
+        if isinstance(value, KeyFile):
+            check_unencrypted_key(
+                value.path, value.field, profile=profile, takes_password=value.takes_password
+            )
+        else:
+            check_tls_file(value.path, value.field, profile=profile)
         return value.path
     if isinstance(value, SSLContextSpec):
         from .._tls import build_ssl_context  # deferred: only building makes a context
 
         password = None if value.key_password is None else get(value.key_password)
-        return build_ssl_context(value.tls, key_password=password)
+        return build_ssl_context(value.tls, key_password=password, profile=profile)
     module, _, attr = value.target.partition(":")
     factory = getattr(importlib.import_module(module), attr)
-    args = _walk(list(value.args), get, _build_object)
-    return factory(*args, **_walk(dict(value.kwargs), get, _build_object))
+    build = functools.partial(_build_object, profile=profile)
+    args = _walk(list(value.args), get, build)
+    return factory(*args, **_walk(dict(value.kwargs), get, build))
 
 
 def describe_kwargs(emitted: Mapping[str, Any], *, reveal: Resolve | None = None) -> dict[str, Any]:
@@ -152,8 +165,8 @@ def describe_kwargs(emitted: Mapping[str, Any], *, reveal: Resolve | None = None
     def get(s: Secret) -> str:
         return s.reference if reveal is None else reveal(s)
 
-    def describe(value: SSLContextSpec | Construct | KeyFile, get: Callable[[Secret], Any]) -> Any:
-        if isinstance(value, KeyFile):
+    def describe(value: SSLContextSpec | Construct | TLSFile, get: Callable[[Secret], Any]) -> Any:
+        if isinstance(value, TLSFile):
             return value.path
         if isinstance(value, SSLContextSpec):
             password = None if value.key_password is None else get(value.key_password)
@@ -176,7 +189,7 @@ def _walk(
 ) -> Any:
     if isinstance(value, Secret):
         return get(value)
-    if isinstance(value, SSLContextSpec | Construct | KeyFile):
+    if isinstance(value, SSLContextSpec | Construct | TLSFile):
         return obj(value, get)
     if isinstance(value, dict):
         return {k: _walk(v, get, obj) for k, v in value.items()}

@@ -22,6 +22,7 @@ __all__ = [
     "KeyFile",
     "SSLContextSpec",
     "Secret",
+    "TLSFile",
     "client_files",
     "secret",
 ]
@@ -63,6 +64,9 @@ class DriverSpec:
     extra: str | None = None
     #: The connection string the driver reads as its endpoints (``uri``, ``dsn``), if any.
     string: str | None = None
+    #: ``explain(data)``: notes by dotted field where the driver does something other than the
+    #: value says (pyexasol's pin replaces ``verify``), from the profile's canonical plain data.
+    explain: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
 
     def check(self, profile: Profile) -> list[UnsupportedSetting]:
         """Every setting the driver cannot express (empty when it can express them all).
@@ -151,30 +155,47 @@ class Construct:
 
 
 @dataclass(frozen=True)
-class KeyFile:
-    """A client key (or combined PEM) path for a driver that loads it itself, without a password.
+class TLSFile:
+    """A CA, certificate or CRL path handed to a driver that opens the file itself.
 
-    Checked when arguments are built: an encrypted key is a ``TLSFileError`` there, instead of
-    OpenSSL's pass-phrase prompt on the terminal (or a hang in a service). Shows as the path.
+    Checked when the arguments are built: it must be a readable regular file, else a
+    ``TLSFileError`` naming the profile, the field and the path (the driver would raise a bare
+    ``FileNotFoundError``, or block on a FIFO). Shows as the path.
     """
 
     path: str
-    field: str  # tls.client_key or tls.client_cert
+    field: str  # tls.ca, tls.crl, tls.client_cert or tls.client_key
 
 
-def client_files(tls: TLS, password: Secret | None) -> tuple[str | KeyFile, str | KeyFile | None]:
+@dataclass(frozen=True)
+class KeyFile(TLSFile):
+    """A client key (or combined PEM) path for a driver that loads it itself, without a password.
+
+    Checked when arguments are built: an encrypted key is a ``TLSFileError`` there, instead of
+    OpenSSL's pass-phrase prompt on the terminal (or a hang in a service). ``takes_password``
+    says whether the driver has a key-password option, which decides the fix the error gives.
+    Shows as the path.
+    """
+
+    takes_password: bool = True
+
+
+def client_files(
+    tls: TLS, password: Secret | None, *, takes_password: bool = True
+) -> tuple[TLSFile, TLSFile | None]:
     """``(cert, key)`` for a driver that loads the client certificate and key itself.
 
     Without a password, the file that holds the key (``client_key``, else the combined
     ``client_cert``) is a ``KeyFile``: an encrypted key is then an error when the arguments are
-    built, where OpenSSL would prompt on the terminal.
+    built, where OpenSSL would prompt on the terminal. ``takes_password`` is False for a driver
+    with no key-password option (crate).
     """
     assert tls.client_cert is not None
-    cert: str | KeyFile = tls.client_cert
-    key: str | KeyFile | None = tls.client_key
+    cert = TLSFile(tls.client_cert, "tls.client_cert")
+    key = None if tls.client_key is None else TLSFile(tls.client_key, "tls.client_key")
     if password is None:
-        if tls.client_key is not None:
-            key = KeyFile(tls.client_key, "tls.client_key")
+        if key is not None:
+            key = KeyFile(key.path, key.field, takes_password)
         else:
-            cert = KeyFile(tls.client_cert, "tls.client_cert")
+            cert = KeyFile(cert.path, cert.field, takes_password)
     return cert, key

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .._errors import TLSFileError, UnsupportedSetting
-from ._base import Construct, DriverSpec, client_files, secret
+from ._base import Construct, DriverSpec, TLSFile, client_files, secret
 
 if TYPE_CHECKING:
     from .._models import TLS, Profile
@@ -107,13 +107,13 @@ def _tls(profile: Profile) -> dict[str, Any]:
     _refuse_what_crate_cannot_say(tls)
     kw: dict[str, Any] = {"verify_ssl_cert": tls.verify != "none"}
     if tls.ca != "system":
-        kw["ca_cert"] = tls.ca
+        kw["ca_cert"] = TLSFile(tls.ca, "tls.ca")
     elif tls.verify != "none":
         kw["ca_cert"] = Construct(f"{__name__}:os_trust_store")
     # crate takes no key password: an encrypted key would make OpenSSL prompt on the terminal,
     # so the file holding the key is checked when the arguments are built.
     if tls.client_cert:
-        kw["cert_file"], key = client_files(tls, None)
+        kw["cert_file"], key = client_files(tls, None, takes_password=False)
         if key is not None:
             kw["key_file"] = key
     if tls.min_version == "1.0":

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import UnsupportedSetting
-from ._base import Construct, DriverSpec, client_files, secret
+from ._base import Construct, DriverSpec, TLSFile, client_files, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def _tls(profile: Profile) -> dict[str, Any]:
         "ssl_protocol": _PROTOCOLS[tls.min_version],
     }
     if tls.ca != "system":
-        kw["ssl_cafile"] = tls.ca
+        kw["ssl_cafile"] = TLSFile(tls.ca, "tls.ca")
     if tls.client_cert is not None:
         password = secret(profile, "tls.client_key_password")
         kw["ssl_certfile"], key = client_files(tls, password)

@@ -28,6 +28,7 @@ pyexasol hands ``websocket_sslopt`` to websocket-client, which builds the ``SSLC
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._errors import UnsupportedSetting
@@ -38,7 +39,7 @@ from .._uri.exasol import (
     exasol_profile_fields,
     parse_exasol_dsn,
 )
-from ._base import DriverSpec, SSLContextSpec, client_files, secret
+from ._base import DriverSpec, SSLContextSpec, TLSFile, client_files, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
@@ -170,10 +171,7 @@ def _tls(profile: Profile, fingerprint: str | None) -> dict[str, Any]:
             "pyexasol sends and checks the canonical DNS name of each DSN host and overwrites "
             "any other name; write the host as its certificate names it",
         )
-    # A pin without a CA file of its own replaces the chain check (pinned servers are usually
-    # self-signed), as pyexasol itself does; with a CA file, both run.
-    pin_only = fingerprint == NOCERTCHECK or (fingerprint is not None and tls.ca == "system")
-    verify = "none" if pin_only else tls.verify
+    verify = "none" if _pin_only(fingerprint, tls.ca) else tls.verify
     key_password = secret(profile, "tls.client_key_password")
     if tls.min_version != "1.2" or tls.max_version is not None or tls.crl is not None:
         # No sslopt key says these; websocket-client takes a whole context instead.
@@ -181,7 +179,7 @@ def _tls(profile: Profile, fingerprint: str | None) -> dict[str, Any]:
         return {"encryption": True, "websocket_sslopt": {"context": spec}}
     sslopt: dict[str, Any] = {"cert_reqs": ssl.CERT_NONE if verify == "none" else ssl.CERT_REQUIRED}
     if verify != "none" and tls.ca != "system":
-        sslopt["ca_certs"] = tls.ca
+        sslopt["ca_certs"] = TLSFile(tls.ca, "tls.ca")
     if verify == "ca":
         sslopt["check_hostname"] = False
     if tls.client_cert is not None:
@@ -193,6 +191,33 @@ def _tls(profile: Profile, fingerprint: str | None) -> dict[str, Any]:
     if tls.ciphers is not None:
         sslopt["ciphers"] = tls.ciphers
     return {"encryption": True, "websocket_sslopt": sslopt}
+
+
+def _pin_only(fingerprint: str | None, ca: str) -> bool:
+    """A pin without a CA file of its own replaces the chain check (pinned servers are usually
+    self-signed), as pyexasol itself does; with a CA file, both run."""
+    return fingerprint == NOCERTCHECK or (fingerprint is not None and ca == "system")
+
+
+def explain(data: Mapping[str, Any]) -> dict[str, str]:
+    """What pyexasol really checks where a pin changes what ``tls.verify`` says (for ``show``)."""
+    tls = data.get("tls")
+    if not isinstance(tls, Mapping) or not tls.get("enabled") or not tls.get("fingerprint"):
+        return {}
+    fingerprint = str(tls["fingerprint"])
+    fingerprint = NOCERTCHECK if fingerprint.lower() == "nocertcheck" else fingerprint
+    ca = str(tls.get("ca", "system"))
+    if fingerprint == NOCERTCHECK:
+        done = "not applied: nocertcheck sends cert_reqs=CERT_NONE and checks nothing"
+    elif _pin_only(fingerprint, ca):
+        done = (
+            "not applied: the pin replaces it (cert_reqs=CERT_NONE: no chain or host name "
+            "check; the server certificate's SHA-256 must equal tls.fingerprint)"
+        )
+    else:
+        name = " and the host name" if tls.get("verify") == "full" else ""
+        done = f"the chain against tls.ca{name}, then the fingerprint pin"
+    return {"tls.verify": f"pyexasol: {done}"}
 
 
 def _with_verify(tls: TLS, verify: str) -> TLS:
@@ -209,4 +234,5 @@ DRIVER = DriverSpec(
     tls_default=True,
     extra="pyexasol",
     string="dsn",
+    explain=explain,
 )

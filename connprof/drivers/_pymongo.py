@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .._errors import UnsupportedSetting
-from ._base import DriverSpec, client_files, secret
+from ._base import DriverSpec, TLSFile, client_files, secret
 
 if TYPE_CHECKING:
     from .._models import TLS, Auth, Profile
@@ -113,7 +113,7 @@ def _tls(profile: Profile) -> dict[str, Any]:
     kw: dict[str, Any] = {"tls": True}
     if tls.ca != "system":
         # With no tlsCAFile pymongo loads the OS store (load_default_certs): that is "system".
-        kw["tlsCAFile"] = tls.ca
+        kw["tlsCAFile"] = TLSFile(tls.ca, "tls.ca")
     if tls.verify == "none":
         # This also turns the OCSP check off; pymongo rejects tlsDisableOCSPEndpointCheck beside
         # it, so `ocsp` is not emitted here.
@@ -124,7 +124,7 @@ def _tls(profile: Profile) -> dict[str, Any]:
         if not tls.ocsp:
             kw["tlsDisableOCSPEndpointCheck"] = True
     if tls.crl:
-        kw["tlsCRLFile"] = tls.crl
+        kw["tlsCRLFile"] = TLSFile(tls.crl, "tls.crl")
     password = secret(profile, "tls.client_key_password")
     if tls.client_cert:
         # Without a password, an encrypted key would make OpenSSL prompt on the terminal:
