@@ -17,6 +17,7 @@ from tests.helpers import write_file
 PUBLIC = [
     "TLS",
     "Auth",
+    "Check",
     "Composed",
     "ConfigNotFound",
     "ConnprofError",
@@ -29,6 +30,7 @@ PUBLIC = [
     "Profile",
     "ProfileNotFound",
     "ProfileValidationError",
+    "Report",
     "SecretBackendUnavailable",
     "SecretError",
     "SecretNotFound",
@@ -37,6 +39,7 @@ PUBLIC = [
     "UriError",
     "__version__",
     "compose",
+    "doctor",
     "format_exasol_dsn",
     "format_mongodb_uri",
     "lint_paths",

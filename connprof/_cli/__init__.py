@@ -12,7 +12,16 @@ from collections.abc import Callable, Sequence
 
 from .._errors import ConnprofError
 from .._version import __version__
-from . import lint_cmd, list_cmd, parse_cmd, schema_cmd, secret_cmd, show
+from . import (
+    doctor_cmd,
+    fingerprint_cmd,
+    lint_cmd,
+    list_cmd,
+    parse_cmd,
+    schema_cmd,
+    secret_cmd,
+    show,
+)
 
 __all__ = ["main", "run"]
 
@@ -39,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     config_option(parser, "config_before")
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd):
+    for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd, doctor_cmd,
+                   fingerprint_cmd):  # fmt: skip
         module.add_parser(sub, common)
     return parser
 
