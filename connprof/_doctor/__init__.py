@@ -49,7 +49,9 @@ def doctor(
     composed = compose(name, config)
     profile = validate(composed)
     found = check_offline(profile, resolver_for(profile), offline=offline)
-    checks = list(found.checks)
+    files = ", ".join(composed.files) or "the given files"
+    checks = [Check(OFFLINE_TARGET, "files", True, f"profile {profile.name} loads ({files})")]
+    checks.extend(found.checks)
     certificates: dict[str, CertificateInfo] = {}
     if not offline:
         endpoints, srv_checks = _endpoints(composed, profile, timeout)
