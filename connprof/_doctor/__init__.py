@@ -130,8 +130,9 @@ def _probe(
         )
         for host, port in endpoints
     ]
-    if len(probes) == 1:
-        probes[0].run()
+    if len(probes) <= 1:
+        for probe in probes:
+            probe.run()
         return probes
     # deferred: a thread pool only for several endpoints, which are probed side by side
     from concurrent.futures import ThreadPoolExecutor

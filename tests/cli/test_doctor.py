@@ -188,3 +188,21 @@ def test_fingerprint_failures_are_one_line(argv: list[str], says: str) -> None:
     result = run_cli(*argv, code=1)
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("connprof: error")]
     assert says in line
+
+
+def test_show_and_lint_do_not_load_doctor(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write_profiles(tmp_path / "p.yaml", {"p": {"driver": "pymongo", "hosts": ["h"]}})
+    probe = (
+        "import sys\nfrom connprof._cli import main\n"
+        f"main(['--config', {str(path)!r}, 'show', 'p'])\n"
+        f"main(['lint', {str(path)!r}])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('connprof._doctor') "
+        "or m.split('.')[0] == 'dns'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
