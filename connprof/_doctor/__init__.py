@@ -42,6 +42,8 @@ def doctor(
     ``offline`` no connection is made and no ``exec:`` secret is run. A profile that does not
     load raises its ``ProfileValidationError`` / ``ProfileNotFound``, as ``load_profile`` does.
     """
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     # deferred: the composition and the secret stores load only when doctor runs
     from .._compose import compose, validate
     from ..drivers import resolver_for

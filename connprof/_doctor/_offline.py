@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._errors import SecretError, UnsupportedSetting
+from .._errors import PluginError, SecretError, UnsupportedSetting
 from .._safeio import TLS_FILE_LIMIT, read_regular
 from ._problems import hint
 from ._report import OFFLINE_TARGET, Check
@@ -97,7 +97,7 @@ def _secrets(c: _Checker, resolver: SecretResolver, offline: bool) -> None:
             continue
         try:
             value = resolver.get(reference, field_name)
-        except SecretError as exc:
+        except (SecretError, PluginError) as exc:  # a source plugin that fails to load, too
             c.add("secrets", False, _one_line(str(exc)), "secret_unresolved")
             if field_name == "tls.client_key_password":
                 c.out.tls_ready = False

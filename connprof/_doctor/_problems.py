@@ -50,8 +50,8 @@ HINTS: dict[str, str] = {
         "of the server, or wait until the certificate is valid"
     ),
     "hostname_mismatch": (
-        "connect by a name the certificate holds, reissue the certificate with this name, set "
-        "tls.server_name where the driver takes it, or use verify: ca to check the chain only"
+        "connect by a name the certificate holds, reissue the certificate with this name, or "
+        "use verify: ca to check the chain only"
     ),
     "protocol_version": (
         "the client and the server share no TLS version (or cipher): set tls.min_version / "
@@ -120,7 +120,8 @@ _DRIVER_HINTS: dict[tuple[str, str], str] = {
         "; or pin the certificate: `connprof fingerprint HOST:PORT` prints the dsn form"
     ),
     ("hostname_mismatch", "cassandra"): (
-        "; the cassandra driver checks the IP address it resolved unless tls.server_name is set"
+        "; the cassandra driver checks the IP address it resolved: put the IP in the "
+        "certificate, or set tls.server_name to a name it holds"
     ),
     ("hostname_mismatch", "pyexasol"): (
         "; pyexasol checks the canonical name the DSN host resolves to"

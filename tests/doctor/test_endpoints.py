@@ -355,3 +355,38 @@ def test_tls_off_is_a_warning_and_no_handshake(run_doctor: Doctor) -> None:
     assert report.ok
     assert [c.step for c in report.checks if c.target != "files"] == ["dns", "tcp", "tls"]
     assert report.checks[-1].warning
+
+
+def test_nocertcheck_passes_but_is_reported_insecure(certs: Certs, run_doctor: Doctor) -> None:
+    with SayOK(certs.server_context(mismatch=True)) as server:
+        report = run_doctor(
+            "pyexasol", None, True, dsn=f"localhost/nocertcheck:{server.port}", allow_insecure=True
+        )
+    assert report.ok, report.checks
+    (warning,) = [c for c in report.checks if c.warning]
+    assert "nocertcheck" in warning.message
+
+
+def test_a_pin_with_a_ca_file_checks_both(certs: Certs, run_doctor: Doctor) -> None:
+    # pyexasol with websocket_sslopt (connprof always passes it): a CA file keeps the chain
+    # check beside the pin, so the right pin with the wrong CA fails.
+    fingerprint = server_fingerprint(str(certs.server_cert))
+    with SayOK(certs.server_context()) as server:
+        dsn = f"localhost/{fingerprint}:{server.port}"
+        report = run_doctor("pyexasol", None, {"ca": str(certs.other_ca)}, dsn=dsn)
+        assert problems(report) == ["untrusted_certificate"]
+        assert run_doctor("pyexasol", None, {"ca": str(certs.ca)}, dsn=dsn).ok
+
+
+def test_a_pin_alone_replaces_the_chain_check(certs: Certs, run_doctor: Doctor) -> None:
+    # ca: system (the default) and a pin: the pin alone, as pyexasol does; the trustme CA is in
+    # no system store, so only the pin can make this pass.
+    fingerprint = server_fingerprint(str(certs.server_cert))
+    with SayOK(certs.server_context()) as server:
+        report = run_doctor("pyexasol", None, True, dsn=f"localhost/{fingerprint}:{server.port}")
+    assert report.ok, report.checks
+
+
+def test_timeout_must_be_positive(run_doctor: Doctor) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        run_doctor("pymongo", closed_port(), True, timeout=0)
