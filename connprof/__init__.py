@@ -28,7 +28,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._api import list_profiles, load_profile
     from ._compose import Composed, compose
-    from ._doctor import Check, Report, doctor
+    from ._doctor import CertificateInfo, Check, Report, doctor
     from ._lint import Diagnostic, lint_paths
     from ._models import TLS, Auth, Profile
     from ._uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TLS",
     "Auth",
+    "CertificateInfo",
     "Check",
     "Composed",
     "ConfigNotFound",
@@ -77,6 +78,7 @@ _LAZY = {
     "doctor": "_doctor",
     "Report": "_doctor",
     "Check": "_doctor",
+    "CertificateInfo": "_doctor",
     "Diagnostic": "_lint",
     "DriverKwargs": "drivers",
     "load_profile": "_api",

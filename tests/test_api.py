@@ -17,6 +17,7 @@ from tests.helpers import write_file
 PUBLIC = [
     "TLS",
     "Auth",
+    "CertificateInfo",
     "Check",
     "Composed",
     "ConfigNotFound",

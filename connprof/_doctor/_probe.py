@@ -51,7 +51,10 @@ class Endpoint:
     canonical: str | None = None
     address: str | None = None  # the address connected to
     sock: socket.socket | None = None
-    tls: ssl.SSLObject | None = None
+    #: What the server presented on the verified handshake (read before anything else can
+    #: close the session); None until the handshake is done.
+    presented: CertificateInfo | None = None
+    handshake_done: bool = False
     certificate: CertificateInfo | None = None
 
     @property
@@ -214,7 +217,11 @@ def _tls(e: Endpoint) -> bool:
         )
         e.add("tls", False, found.message + _presented(e, found.problem), found.problem)
         return False
-    e.tls = session.tls
+    e.handshake_done = True
+    e.presented = peer_certificate(
+        session.tls.getpeercert(True), session.tls, verified=e.plan.tls.verify != "none"
+    )
+    version, cipher = session.tls.version() or "?", (session.tls.cipher() or ("?",))[0]
     # One short read: under TLS 1.3 the server judges the client certificate after the client
     # has finished the handshake, and only this read hears its verdict.
     e.sock.settimeout(min(e.timeout, READ_AFTER_HANDSHAKE))
@@ -229,7 +236,6 @@ def _tls(e: Endpoint) -> bool:
         )
         e.add("tls", False, found.message, found.problem)
         return False
-    version, cipher = e.tls.version() or "?", (e.tls.cipher() or ("?",))[0]
     how = _verified(e, name)
     if closed:
         e.add(
@@ -296,7 +302,9 @@ class _Session:
             except ssl.SSLWantReadError:
                 self._flush()
                 self._feed()
-            except ssl.SSLZeroReturnError:
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError, ConnectionResetError):
+                # Closed without a word (no alert): not a verdict on the client certificate,
+                # which a TLS server gives as an alert.
                 return True
 
 
@@ -384,8 +392,8 @@ def peer_certificate(
 
 
 def _certificate(e: Endpoint) -> bool:
-    assert e.tls is not None and e.plan is not None
-    info = peer_certificate(e.tls.getpeercert(True), e.tls, verified=e.plan.tls.verify != "none")
+    assert e.handshake_done and e.plan is not None
+    info = e.presented
     if info is None:
         e.add("certificate", False, "the server presented no certificate", "untrusted_certificate")
         return False

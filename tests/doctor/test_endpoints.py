@@ -390,3 +390,18 @@ def test_a_pin_alone_replaces_the_chain_check(certs: Certs, run_doctor: Doctor) 
 def test_timeout_must_be_positive(run_doctor: Doctor) -> None:
     with pytest.raises(ValueError, match="positive"):
         run_doctor("pymongo", closed_port(), True, timeout=0)
+
+
+class _CloseAtOnce(SayOK):
+    def talk(self, tls: ssl.SSLSocket, seen: Any) -> None:
+        pass  # hang up right after the handshake, without an alert
+
+
+def test_a_server_that_hangs_up_after_the_handshake_is_a_warning(
+    certs: Certs, run_doctor: Doctor
+) -> None:
+    with _CloseAtOnce(certs.server_context()) as server:
+        report = run_doctor("pymongo", server.port, {"ca": str(certs.ca)})
+    assert report.ok, report.checks
+    (warning,) = [c for c in report.checks if c.warning]
+    assert warning.step == "tls" and "closed the connection" in warning.message
