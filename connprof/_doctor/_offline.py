@@ -77,6 +77,18 @@ def check_offline(profile: Profile, resolver: SecretResolver, *, offline: bool) 
     return checker.out
 
 
+def _scratch() -> ssl.SSLContext:
+    """A context to let OpenSSL judge a file or a cipher string; never used to connect.
+
+    Made by the one factory, connprof._tls, with nothing loaded (verify: none loads no CA).
+    """
+    # deferred: the model and the factory load only when doctor checks files
+    from .._models import TLS
+    from .._tls import build_ssl_context
+
+    return build_ssl_context(TLS(verify="none"))
+
+
 # -- secrets -----------------------------------------------------------------------------------
 
 
@@ -171,7 +183,7 @@ def _tls_files(c: _Checker) -> None:
 
 
 def _ca(c: _Checker, path: str, blob: bytes, dates: _Dates | None) -> None:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = _scratch()
     try:
         context.load_verify_locations(cadata=blob.decode("ascii", "replace"))
     except (ssl.SSLError, ValueError):
@@ -192,7 +204,7 @@ def _crl(c: _Checker, path: str, blob: bytes) -> None:
         )
         c.out.tls_ready = False
         return
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = _scratch()
     try:
         context.load_verify_locations(cadata=blob.decode("ascii", "replace"))
     except (ssl.SSLError, ValueError):
@@ -316,7 +328,7 @@ def _key(c: _Checker, key_blob: bytes) -> None:
         # Called by OpenSSL only for an encrypted key: without this it would prompt on the TTY.
         raise _NoPassword
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = _scratch()
     encrypted = b"ENCRYPTED" in key_blob
     try:
         context.load_cert_chain(tls.client_cert, tls.client_key, password=password or no_password)
@@ -407,7 +419,7 @@ def _ciphers(c: _Checker) -> None:
     ciphers = c.profile.tls.ciphers
     if not ciphers:
         return
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = _scratch()
     try:
         context.set_ciphers(ciphers)
     except ssl.SSLError:
