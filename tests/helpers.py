@@ -876,6 +876,38 @@ class BadCerts:
     foreign_client: Path  # client cert + key from an unrelated CA (combined)
     foreign_client_cert: Path
     foreign_client_key: Path
+    self_signed: Path  # a self-signed leaf for localhost (no CA behind it)
+
+
+def _self_signed_pem(name: str) -> bytes:
+    """Key + a self-signed certificate for ``name`` (what a default database install has)."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return key_pem + cert.public_bytes(serialization.Encoding.PEM)
 
 
 @pytest.fixture(scope="session")
@@ -918,6 +950,7 @@ def bad_certs(certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> BadCert
         foreign_client=write("foreign-client.pem", key_pem + cert_pem),
         foreign_client_cert=write("foreign-client.crt", cert_pem),
         foreign_client_key=write("foreign-client.key", key_pem),
+        self_signed=write("self-signed.pem", _self_signed_pem("localhost")),
     )
 
 

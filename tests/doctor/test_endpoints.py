@@ -405,3 +405,14 @@ def test_a_server_that_hangs_up_after_the_handshake_is_a_warning(
     assert report.ok, report.checks
     (warning,) = [c for c in report.checks if c.warning]
     assert warning.step == "tls" and "closed the connection" in warning.message
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_self_signed_certificate_is_untrusted(
+    driver: str, certs: Certs, bad_certs: BadCerts, run_doctor: Doctor
+) -> None:
+    with SayOK(server_context(bad_certs.self_signed)) as server:
+        report = run_doctor(driver, server.port, {"ca": str(certs.ca)})
+    check = failed(report, "tls")
+    assert check.problem == "untrusted_certificate"
+    assert "self-signed" in check.message
