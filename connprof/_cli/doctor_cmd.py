@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 
-def _seconds(text: str) -> float:
+def seconds(text: str) -> float:
+    """``--timeout``: a number of seconds above 0, at most 600."""
     try:
         value = float(text)
     except ValueError:
@@ -33,7 +34,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
         "--timeout",
-        type=_seconds,
+        type=seconds,
         default=5.0,
         metavar="SECONDS",
         help="for each DNS lookup, TCP connect and TLS handshake (default 5)",

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from .doctor_cmd import seconds
+
 #: Exasol's port, the default of the DSN this command prints.
 DEFAULT_PORT = 8563
 
@@ -23,7 +25,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("address", nargs="?", metavar="HOST[:PORT]")
     p.add_argument("--file", metavar="CERT.pem", help="read the certificate from this PEM file")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
+    p.add_argument("--timeout", type=seconds, default=5.0, metavar="SECONDS")
     p.set_defaults(func=run)
 
 

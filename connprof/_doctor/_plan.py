@@ -36,6 +36,8 @@ class TLSPlan:
     pin: str | None = None  # upper-case hex compared after the handshake
     #: Why certificate checks are off ("verify: none", "nocertcheck"), for the `!`.
     insecure: str | None = None
+    #: What the chain is checked against, when ``tls.ca`` does not say it (crate's system file).
+    trust: str | None = None
 
 
 def _generic(profile: Profile) -> TLSPlan:
@@ -70,7 +72,9 @@ def _crate(profile: Profile) -> TLSPlan:
         # ca: system is emitted as OpenSSL's default CA file (see drivers/_crate.py).
         from ..drivers._crate import os_trust_store  # deferred: only a crate probe needs it
 
-        tls = tls.model_copy(update={"ca": os_trust_store()})
+        store = os_trust_store()
+        tls = tls.model_copy(update={"ca": store})
+        return TLSPlan(tls, insecure=_off(tls), trust=f"the OS trust store ({store})")
     return TLSPlan(tls, insecure=_off(tls))
 
 

@@ -313,7 +313,7 @@ def _verified(e: Endpoint, name: str) -> str:
     tls = e.plan.tls
     if tls.verify == "none":
         return "certificate not verified"
-    ca = "the OS trust store" if tls.ca == "system" else "tls.ca"
+    ca = e.plan.trust or ("the OS trust store" if tls.ca == "system" else "tls.ca")
     if tls.verify == "ca":
         return f"chain verified against {ca} (verify: ca: the name is not checked)"
     return f"chain verified against {ca}, name {name} matches"

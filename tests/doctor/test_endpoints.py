@@ -416,3 +416,20 @@ def test_a_self_signed_certificate_is_untrusted(
     check = failed(report, "tls")
     assert check.problem == "untrusted_certificate"
     assert "self-signed" in check.message
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_ca_system_is_the_store_the_driver_reads(
+    driver: str,
+    certs: Certs,
+    run_doctor: Doctor,
+    monkeypatch: pytest.MonkeyPatch,
+    no_default_cas: None,
+) -> None:
+    # ca: system: the OS store, which OpenSSL (and so every driver) reads from SSL_CERT_FILE.
+    with SayOK(certs.server_context()) as server:
+        assert problems(run_doctor(driver, server.port, True)) == ["untrusted_certificate"]
+        monkeypatch.setenv("SSL_CERT_FILE", str(certs.ca))
+        report = run_doctor(driver, server.port, True)
+    assert report.ok, report.checks
+    assert any("the OS trust store" in c.message for c in report.checks)
