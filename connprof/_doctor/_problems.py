@@ -54,9 +54,9 @@ HINTS: dict[str, str] = {
         "use verify: ca to check the chain only"
     ),
     "protocol_version": (
-        "the client and the server share no TLS version (or cipher): set tls.min_version / "
-        "tls.max_version to what the server offers, or enable TLS 1.2 or newer on the server "
-        "(versions below 1.2 need allow_insecure: true)"
+        "the client and the server share no TLS version (or cipher): enable TLS 1.2 or newer "
+        "on the server, or set tls.min_version / tls.max_version to what it offers (versions "
+        "below 1.2 need allow_insecure: true)"
     ),
     "client_certificate_required": (
         "the server wants a client certificate: set tls.client_cert (and tls.client_key) to a "
@@ -128,6 +128,12 @@ _DRIVER_HINTS: dict[tuple[str, str], str] = {
     ),
     ("hostname_mismatch", "hazelcast"): (
         "; hazelcast checks the member address as written in hosts"
+    ),
+    ("protocol_version", "pymongo"): (
+        "; pymongo takes no version settings: it speaks TLS 1.2 and 1.3"
+    ),
+    ("protocol_version", "crate"): (
+        '; the crate client speaks TLS 1.2 and newer, or every version with min_version "1.0"'
     ),
     ("protocol_version", "hazelcast"): (
         "; hazelcast speaks exactly one version, tls.min_version: set it to the members' version"
