@@ -56,9 +56,9 @@ def doctor(
     checks.extend(found.checks)
     certificates: dict[str, CertificateInfo] = {}
     if not offline:
+        plan, context = _tls(profile, found, checks)
         endpoints, srv_checks = _endpoints(composed, profile, timeout)
         checks.extend(srv_checks)
-        plan, context = _tls(profile, found, checks)
         for e in _probe(endpoints, profile, plan, context, timeout, found.key_password):
             checks.extend(e.checks)
             if e.certificate is not None:
