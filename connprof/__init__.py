@@ -28,6 +28,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._api import list_profiles, load_profile
     from ._compose import Composed, compose
+    from ._doctor import CertificateInfo, Check, Report, doctor
     from ._lint import Diagnostic, lint_paths
     from ._models import TLS, Auth, Profile
     from ._uri.exasol import ExasolDSN, format_exasol_dsn, parse_exasol_dsn
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = [
     "TLS",
     "Auth",
+    "CertificateInfo",
+    "Check",
     "Composed",
     "ConfigNotFound",
     "ConnprofError",
@@ -50,6 +53,7 @@ __all__ = [
     "Profile",
     "ProfileNotFound",
     "ProfileValidationError",
+    "Report",
     "SecretBackendUnavailable",
     "SecretError",
     "SecretNotFound",
@@ -58,6 +62,7 @@ __all__ = [
     "UriError",
     "__version__",
     "compose",
+    "doctor",
     "format_exasol_dsn",
     "format_mongodb_uri",
     "lint_paths",
@@ -70,6 +75,10 @@ __all__ = [
 _LAZY = {
     "compose": "_compose",
     "Composed": "_compose",
+    "doctor": "_doctor",
+    "Report": "_doctor",
+    "Check": "_doctor",
+    "CertificateInfo": "_doctor",
     "Diagnostic": "_lint",
     "DriverKwargs": "drivers",
     "load_profile": "_api",

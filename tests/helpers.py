@@ -26,6 +26,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -799,3 +800,190 @@ def handshake(
         return run_handshake(driver, tls, certs=certs, folder=tmp_path, **options)
 
     yield run
+
+
+# -- servers and certificates for `connprof doctor` ------------------------------------------------
+
+
+class PlaintextServer:
+    """Accepts on 127.0.0.1 and answers whatever arrives with a plaintext HTTP 400 (not TLS)."""
+
+    def __init__(self) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.1)
+        self.port: int = self._sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> PlaintextServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                raw, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with raw:
+                raw.settimeout(2)
+                with contextlib.suppress(OSError):
+                    raw.recv(4096)
+                    raw.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+
+class SilentServer:
+    """A port whose TCP connect succeeds (the kernel's backlog) but that never says a word."""
+
+    def __init__(self) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0), backlog=8)
+        self.port: int = self._sock.getsockname()[1]
+
+    def __enter__(self) -> SilentServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sock.close()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class BadCerts:
+    """Server certificates (chain + key PEM) built to fail, and a client certificate of another CA.
+
+    All server certificates name localhost and 127.0.0.1 and are signed by ``Certs.ca``'s CA
+    (through an intermediate for the two chain files), so only what their name says is wrong.
+    """
+
+    expired: Path
+    not_yet_valid: Path
+    expiring_soon: Path  # valid for 10 more days
+    no_intermediate: Path  # a leaf signed by an intermediate, served without the intermediate
+    full_chain: Path  # the same leaf with its intermediate: verifies against the root
+    expired_ca: Path  # a CA certificate out of its dates (for the offline checks)
+    foreign_client: Path  # client cert + key from an unrelated CA (combined)
+    foreign_client_cert: Path
+    foreign_client_key: Path
+    self_signed: Path  # a self-signed leaf for localhost (no CA behind it)
+
+
+def _self_signed_pem(name: str) -> bytes:
+    """Key + a self-signed certificate for ``name`` (what a default database install has)."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return key_pem + cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="session")
+def bad_certs(certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> BadCerts:
+    """trustme certificates with wrong dates, a missing intermediate, a foreign client."""
+    from datetime import timedelta
+
+    d = tmp_path_factory.mktemp("bad-certs")
+    ca = certs._ca
+    now = datetime.now(UTC)
+    day = timedelta(days=1)
+    names = ("localhost", "127.0.0.1")
+
+    def write(name: str, data: bytes) -> Path:
+        path = write_file(d / name, data)
+        path.chmod(0o600)
+        return path
+
+    def chain(leaf: trustme.LeafCert) -> bytes:
+        return leaf.private_key_and_cert_chain_pem.bytes()
+
+    expired = ca.issue_cert(*names, not_before=now - 10 * day, not_after=now - day)
+    future = ca.issue_cert(*names, not_before=now + day, not_after=now + 10 * day)
+    soon = ca.issue_cert(*names, not_before=now - day, not_after=now + 10 * day)
+    child = ca.create_child_ca()
+    leaf = child.issue_cert(*names)
+    leaf_only = leaf.private_key_pem.bytes() + leaf.cert_chain_pems[0].bytes()
+    old_ca = trustme.CA()
+    old = old_ca.issue_cert("old-ca.example", not_before=now - 10 * day, not_after=now - day)
+    foreign = trustme.CA().issue_cert("client@example.com")
+    cert_pem = b"".join(blob.bytes() for blob in foreign.cert_chain_pems)
+    key_pem = foreign.private_key_pem.bytes()
+    return BadCerts(
+        expired=write("expired.pem", chain(expired)),
+        not_yet_valid=write("not-yet-valid.pem", chain(future)),
+        expiring_soon=write("expiring-soon.pem", chain(soon)),
+        no_intermediate=write("no-intermediate.pem", leaf_only),
+        full_chain=write("full-chain.pem", chain(leaf)),
+        expired_ca=write("expired-ca.pem", old.cert_chain_pems[0].bytes()),
+        foreign_client=write("foreign-client.pem", key_pem + cert_pem),
+        foreign_client_cert=write("foreign-client.crt", cert_pem),
+        foreign_client_key=write("foreign-client.key", key_pem),
+        self_signed=write("self-signed.pem", _self_signed_pem("localhost")),
+    )
+
+
+def server_context(
+    cert: Path,
+    *,
+    client_ca: Path | None = None,
+    max_version: ssl.TLSVersion | None = None,
+    min_version: ssl.TLSVersion | None = None,
+) -> ssl.SSLContext:
+    """A server context serving ``cert`` (chain + key), requiring a client certificate signed by
+    ``client_ca`` when given, within a version range."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert)
+    if client_ca is not None:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(client_ca)
+    if min_version is not None:
+        ctx.minimum_version = min_version
+    if max_version is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1: the point here
+            if max_version < ssl.TLSVersion.TLSv1_2:
+                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 refuses 1.0/1.1 otherwise
+                ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = max_version
+    return ctx
+
+
+#: How each driver's profile names the loopback server at ``port`` (its own hosts spelling).
+def doctor_endpoint(driver: str, port: int) -> dict[str, Any]:
+    if driver == "crate":
+        return {"hosts": [f"https://localhost:{port}"]}
+    if driver == "cassandra":
+        return {"hosts": ["127.0.0.1"], "port": port}
+    return {"hosts": [f"localhost:{port}"]}

@@ -180,9 +180,12 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
         ["trust", str(good)],
         ["trust", "--list"],
         ["trust", "--remove", str(good)],
+        ["fingerprint", "--file", str(good)],
     ]
     for profile in (name, f"{name}-mongo", f"{name}-missing"):
         runs.append([*g, "secret", "check", profile])
+        for extra in (["--offline"], ["--offline", "--format", "json"], ["--timeout", "0.3"]):
+            runs.append([*g, "doctor", profile, *extra])
         for extra in ([], ["--explain"], ["--format", "json"], ["--format", "json", "--explain"],
                       ["--format", "yaml"], ["--format", "kwargs"]):  # fmt: skip
             runs.append([*g, "show", profile, *extra])
@@ -202,7 +205,18 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
 
 
 #: Every command connprof has; a new one fails test_every_command_is_covered until added above.
-COVERED = {"list", "show", "schema", "secret", "lint", "parse", "import", "trust"}
+COVERED = {
+    "list",
+    "show",
+    "schema",
+    "secret",
+    "lint",
+    "parse",
+    "import",
+    "trust",
+    "doctor",
+    "fingerprint",
+}
 
 
 def test_every_command_is_covered() -> None:

@@ -12,7 +12,17 @@ from collections.abc import Callable, Sequence
 
 from .._errors import ConnprofError
 from .._version import __version__
-from . import lint_cmd, list_cmd, parse_cmd, schema_cmd, secret_cmd, show, trust_cmd
+from . import (
+    doctor_cmd,
+    fingerprint_cmd,
+    lint_cmd,
+    list_cmd,
+    parse_cmd,
+    schema_cmd,
+    secret_cmd,
+    show,
+    trust_cmd,
+)
 
 __all__ = ["main", "run"]
 
@@ -39,7 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     config_option(parser, "config_before")
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd, trust_cmd):
+    commands = (
+        list_cmd,
+        show,
+        doctor_cmd,
+        lint_cmd,
+        schema_cmd,
+        secret_cmd,
+        parse_cmd,
+        trust_cmd,
+        fingerprint_cmd,
+    )
+    for module in commands:
         module.add_parser(sub, common)
     return parser
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import ssl
 
     from .._models import Profile
+    from ..secrets import SecretResolver
 
 __all__ = [
     "BUILTIN",
@@ -53,6 +54,7 @@ __all__ = [
     "get_driver",
     "plain",
     "resolve_driver",
+    "resolver_for",
     "secret",
 ]
 
@@ -95,11 +97,16 @@ class DriverKwargs(dict[str, Any]):
     __str__ = __repr__
 
 
-def build_kwargs(profile: Profile) -> DriverKwargs:
-    """Emit, then resolve every deferred value: secrets, SSL contexts, driver objects."""
+def resolver_for(profile: Profile) -> SecretResolver:
+    """The resolver a profile's references go through, for its arguments and for ``doctor``."""
     from ..secrets import SecretResolver  # deferred: lint and list load drivers, never secrets
 
-    resolver = SecretResolver.for_profile(profile)
+    return SecretResolver.for_profile(profile)
+
+
+def build_kwargs(profile: Profile) -> DriverKwargs:
+    """Emit, then resolve every deferred value: secrets, SSL contexts, driver objects."""
+    resolver = resolver_for(profile)
     values: set[str] = set()
 
     def get(s: Secret) -> str:
@@ -117,7 +124,6 @@ def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
     """The profile's ``SSLContext``, its key password resolved."""
     # deferred: only building loads _tls and the secret stores; lint and list never do
     from .._tls import build_ssl_context
-    from ..secrets import SecretResolver
 
     if not profile.tls.enabled:
         raise UnsupportedSetting(
@@ -127,8 +133,7 @@ def build_ssl_context_for(profile: Profile) -> ssl.SSLContext:
             "set tls: true (or a tls block) to turn it on",
         )
     ref = secret(profile, "tls.client_key_password")
-    resolver = SecretResolver.for_profile(profile)
-    password = None if ref is None else resolver.get(ref.reference, ref.field)
+    password = None if ref is None else resolver_for(profile).get(ref.reference, ref.field)
     return build_ssl_context(profile.tls, key_password=password, profile=profile.name)
 
 
