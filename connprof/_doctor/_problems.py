@@ -98,10 +98,6 @@ HINTS: dict[str, str] = {
         "the {driver} driver cannot do what the profile says: change the setting as the "
         "message says (`connprof lint` lists every such setting)"
     ),
-    "bad_ciphers": (
-        "check the OpenSSL cipher-list syntax: `openssl ciphers -v 'STRING'` lists what it "
-        "selects (e.g. ECDHE+AESGCM)"
-    ),
 }
 
 #: Hints for checks that pass with a caveat.

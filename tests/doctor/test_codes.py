@@ -28,7 +28,7 @@ ISSUE_CODES = {
     "bad_key_password",
     "secret_unresolved",
 }
-ADDED = {"unsupported_setting", "bad_ciphers"}
+ADDED = {"unsupported_setting"}
 
 
 def test_every_code_has_one_hint() -> None:
