@@ -23,7 +23,7 @@ from connprof._lint import RULES, engine, lint_paths
 from connprof._lint.report import FORMATS
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
-README = Path(__file__).resolve().parents[2] / "README.md"
+LINT_PAGE = Path(__file__).resolve().parents[2] / "docs" / "lint.md"
 
 
 @dataclass
@@ -111,11 +111,11 @@ def test_codes_are_stable_and_ordered() -> None:
     assert list(RULES) == sorted(RULES)
 
 
-def test_readme_lists_every_rule_with_its_fix() -> None:
+def test_docs_list_every_rule_with_its_fix() -> None:
     # One contiguous table, in code order, saying what RULES says.
     expected = "".join(
         f"| `{code}` | {rule.severity} | {rule.summary}"
         f"{' (with `--check-files`)' if rule.check_files else ''} | {rule.fix} |\n"
         for code, rule in RULES.items()
     )
-    assert expected in README.read_text(encoding="utf-8")
+    assert expected in LINT_PAGE.read_text(encoding="utf-8")
