@@ -115,9 +115,16 @@ def test_warnings_pass_unless_strict() -> None:
     assert run_cli("lint", "--strict", "w.yaml")[0] == 1
 
 
-def test_clean_file_prints_nothing() -> None:
+def test_clean_files_say_one_line_unless_quiet() -> None:
     write_file(Path("c.yaml"), CLEAN)
-    assert run_cli("lint", "c.yaml") == (0, "", "")
+    assert run_cli("lint", "c.yaml") == (0, "", "connprof lint: 0 problems in 1 file\n")
+    write_file(Path("more/d.connprof.yaml"), CLEAN)
+    write_file(Path("more/e.yaml"), CLEAN)
+    assert run_cli("lint", "c.yaml", "more") == (0, "", "connprof lint: 0 problems in 3 files\n")
+    assert run_cli("lint", "--quiet", "c.yaml") == (0, "", "")
+    assert run_cli("lint", "-q", "c.yaml", "--format", "json") == (0, "[]\n", "")
+    # Without PATH: the files discovery (here --config) reads, counted the same way.
+    assert run_cli("--config", "c.yaml", "lint") == (0, "", "connprof lint: 0 problems in 1 file\n")
     assert run_cli("lint", "--format", "json", "c.yaml") == (0, "[]\n", "")
 
 
