@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from .._errors import ConnprofError
 from .._version import __version__
-from . import lint_cmd, list_cmd, parse_cmd, schema_cmd, secret_cmd, show
+from . import _complete, completion_cmd, lint_cmd, list_cmd, parse_cmd, schema_cmd, secret_cmd, show
 
 __all__ = ["main", "run"]
 
@@ -37,15 +37,19 @@ def _parser() -> argparse.ArgumentParser:
         prog="connprof", description="Declarative database connection profiles."
     )
     config_option(parser, "config_before")
+    parser.set_defaults(parser=parser)  # for a command that describes the CLI (completion)
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd):
+    for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd, completion_cmd):
         module.add_parser(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
+    hidden = _complete.main_if_hidden(argv)  # a TAB: answer before building the parser
+    if hidden is not None:
+        return hidden
     parser = _parser()
     try:
         args = parser.parse_args(argv)
