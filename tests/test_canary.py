@@ -134,7 +134,7 @@ def planted(
     bad.write_text(bad_yaml())
     yield name, good, bad
     if request.param is plant_keyring:
-        for profile in (name, f"{name}-mongo", f"{name}-imported"):
+        for profile in (name, f"{name}-mongo", f"{name}-imported", f"{name}-added"):
             for leaf in LEAVES:
                 ks.clear("connprof", f"{profile}/{leaf}")
 
@@ -162,6 +162,20 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
         [*g, "parse", URI],
         [*g, "parse", "-"],
         [*g, "import", URI, "--name", f"{name}-imported"],
+        [*g, "completion", "bash"],
+        [
+            *g,
+            "add",
+            f"{name}-added",
+            "--driver",
+            "crate",
+            "--host",
+            "c1",
+            "--user",
+            "app",
+            "--password-stdin",
+        ],
+        [*g, "add", f"{name}-bad", "--driver", "pymongo", "--uri", URI],
     ]
     for profile in (name, f"{name}-mongo", f"{name}-missing"):
         runs.append([*g, "secret", "check", profile])
@@ -179,12 +193,12 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
         [*g, "secret", "rm", f"{name}-mongo", "password"],
         [*g, "secret", "set", f"{name}-mongo", "password", canary("argument")],
     ]
-    stdin_for = {"parse": URI + "\n", "set": canary("stdin") + "\n"}
+    stdin_for = {"parse": URI + "\n", "set": canary("stdin") + "\n", "add": canary("stdin") + "\n"}
     return [(argv, next((v for k, v in stdin_for.items() if k in argv), "")) for argv in runs]
 
 
 #: Every command connprof has; a new one fails test_every_command_is_covered until added above.
-COVERED = {"list", "show", "schema", "secret", "lint", "parse", "import"}
+COVERED = {"list", "show", "schema", "secret", "lint", "parse", "import", "completion", "add"}
 
 
 def test_every_command_is_covered() -> None:

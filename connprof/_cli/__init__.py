@@ -12,7 +12,17 @@ from collections.abc import Callable, Sequence
 
 from .._errors import ConnprofError
 from .._version import __version__
-from . import _complete, completion_cmd, lint_cmd, list_cmd, parse_cmd, schema_cmd, secret_cmd, show
+from . import (
+    _complete,
+    add_cmd,
+    completion_cmd,
+    lint_cmd,
+    list_cmd,
+    parse_cmd,
+    schema_cmd,
+    secret_cmd,
+    show,
+)
 
 __all__ = ["main", "run"]
 
@@ -40,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(parser=parser)  # for a command that describes the CLI (completion)
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd, completion_cmd):
+    for module in (list_cmd, show, lint_cmd, schema_cmd, secret_cmd, parse_cmd, completion_cmd,
+                   add_cmd):  # fmt: skip
         module.add_parser(sub, common)
     return parser
 
