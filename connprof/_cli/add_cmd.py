@@ -198,22 +198,28 @@ def _gather(args: argparse.Namespace, asker: Asker) -> dict[str, Any]:
     user = args.user or asker.ask("user (Enter: none)", "--user")
     if user:
         body["auth"] = {"user": user}
-    tls = _gather_tls(args, asker)
-    if tls is not None:
+    # A uri or dsn says whether it uses TLS; flags (or answers) only add to what it says.
+    from_string = "uri" in body or "dsn" in body
+    tls = _gather_tls(args, asker, ask=not from_string)
+    if tls is not None and not (from_string and tls is True and args.tls is None):
         body["tls"] = tls
         if isinstance(tls, dict) and tls.get("verify") == "none":
             body["allow_insecure"] = True
     return body
 
 
-def _gather_tls(args: argparse.Namespace, asker: Asker) -> Any:
+def _gather_tls(args: argparse.Namespace, asker: Asker, *, ask: bool = True) -> Any:
+    """``False``, ``True`` (on, defaults) or the ``tls`` block; TLS is on unless said off."""
     flags = (args.ca, args.client_cert, args.client_key, args.verify)
     if args.tls == "off":
         if any(flags):
             raise AddError("--tls off with TLS settings (--ca, --client-cert, ...): drop one")
         return False
-    if not any(flags) and args.tls is None and not asker.yes("TLS", default=True):
-        return False
+    if not any(flags) and args.tls is None:
+        if not ask:
+            return True
+        if not asker.yes("TLS", default=True):
+            return False
     tls: dict[str, Any] = {}
     ca = args.ca or (
         None

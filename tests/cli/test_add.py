@@ -8,6 +8,7 @@ appear in the file only as ``"keyring:"``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pty
 import select
@@ -331,3 +332,14 @@ def test_end_of_input_on_a_terminal_stops_without_writing() -> None:
     assert term.wait() == 1
     assert b"no answer (end of input); nothing was written" in term.screen
     assert not personal().exists()
+
+
+def test_a_uri_decides_tls_and_flags_add_to_it() -> None:
+    run_cli("add", "u1", "--driver", "pymongo", "--uri", "mongodb://db1/x?tls=false", code=0)
+    run_cli("add", "u2", "--driver", "exasol", "--dsn", "exa1..2:8563", "--ca", CA, code=0)
+    assert profiles(personal()) == {
+        "u1": {"driver": "pymongo", "uri": "mongodb://db1/x?tls=false"},
+        "u2": {"driver": "pyexasol", "dsn": "exa1..2:8563", "tls": {"ca": CA}},
+    }
+    shown = json.loads(run_cli("show", "u1", "--format", "json", code=0).stdout)
+    assert shown["profile"]["tls"]["enabled"] is False  # as the uri says
