@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from typing import Any
@@ -85,7 +86,7 @@ _BASH = """\
 _connprof_spec=%(spec)s
 _connprof() {
     local IFS=$'\\n' out
-    out=($(command connprof __complete "$_connprof_spec" "$COMP_CWORD" "${COMP_WORDS[@]}" \\
+    out=($(%(connprof)s __complete "$_connprof_spec" "$COMP_CWORD" "${COMP_WORDS[@]}" \\
         2>/dev/null)) || return 0
     if [[ ${out[0]} == files ]]; then
         COMPREPLY=($(compgen -f -- "${COMP_WORDS[COMP_CWORD]}"))
@@ -102,7 +103,7 @@ _ZSH = """\
 _connprof_spec=%(spec)s
 _connprof() {
     local -a out
-    out=("${(@f)$(command connprof __complete "$_connprof_spec" $((CURRENT - 1)) "${words[@]}" \\
+    out=("${(@f)$(%(connprof)s __complete "$_connprof_spec" $((CURRENT - 1)) "${words[@]}" \\
         2>/dev/null)}")
     if [[ ${out[1]} == files ]]; then
         _files
@@ -118,7 +119,7 @@ _FISH = """\
 set -g __connprof_spec %(spec)s
 function __connprof_complete
     set -l words (commandline -opc) (commandline -ct)
-    set -l out (command connprof __complete $__connprof_spec (math (count $words) - 1) $words \\
+    set -l out (%(connprof)s __complete $__connprof_spec (math (count $words) - 1) $words \\
         2>/dev/null)
     if test "$out[1]" = files
         __fish_complete_path (commandline -ct)
@@ -134,7 +135,15 @@ def script(shell: str, parser: argparse.ArgumentParser) -> str:
     """The completion script for ``shell`` with the table of ``parser`` written into it."""
     spec = json.dumps(build_spec(parser), separators=(",", ":"), sort_keys=True)
     template = {"bash": _BASH, "zsh": _ZSH, "fish": _FISH}[shell]
-    return template % {"spec": shlex.quote(spec)}
+    return template % {"spec": shlex.quote(spec), "connprof": _executable()}
+
+
+def _executable() -> str:
+    """The ``connprof`` that printed the script (a venv's, say), so a TAB asks the same one."""
+    path = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if os.path.basename(path) == "connprof" and os.access(path, os.X_OK):
+        return shlex.quote(path)
+    return "command connprof"
 
 
 def run(args: argparse.Namespace) -> int:

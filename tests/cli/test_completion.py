@@ -180,3 +180,16 @@ def test_zsh_completes_discovered_profile_names(files: Path) -> None:
     assert zsh("connprof --config elsewhere.yaml show ") == ["billing", "payments"]
     assert zsh("connprof --config broken.yaml show ") == []
     assert zsh("connprof --config ") == ["FILES"]
+
+
+def test_the_script_asks_the_connprof_that_printed_it(files: Path) -> None:
+    # A venv's connprof, not on PATH when the TAB comes: the script still finds it.
+    script = shell(os.path.join(BIN, "connprof"), "completion", "bash").stdout
+    assert f"{BIN}/connprof __complete" in script
+    body = script + BASH.split("\n", 1)[1]  # the same TAB, with this script
+    done = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", body, "bash", "connprof show p"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert done.stdout.split() == ["personal-mongo", "prod", "prod-eu"], done.stderr
