@@ -38,7 +38,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--client-cert", metavar="PATH", help="the client certificate (PEM)")
     p.add_argument("--client-key", metavar="PATH", help="the client key (PEM), if not in the cert")
     p.add_argument("--verify", choices=_VERIFY, help="certificate check (default: full)")
-    p.add_argument("--tls", choices=("on", "off"), help="TLS on or off (default: the driver's)")
+    p.add_argument(
+        "--tls",
+        choices=("on", "off"),
+        help="TLS on or off (default: on; with --uri or --dsn, what the string says)",
+    )
     p.add_argument(
         "--password-stdin",
         action="store_true",
