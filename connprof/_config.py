@@ -276,7 +276,8 @@ def _describe_kwargs(profile: Profile) -> tuple[dict[str, Any] | None, str | Non
 
 
 def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
-    """One row per profile: driver, endpoints, TLS, source; composed but not validated.
+    """One row per profile: driver, endpoints, TLS, source, whether it is the default; composed
+    but not validated.
 
     A profile that does not even compose (a missing ``extends``, a duplicate) is listed with
     its problem instead of stopping the listing.
@@ -288,6 +289,10 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
         raise ProfileNotFound(nothing_found())
     composer = Composer(load_files(paths), overrides=override_variables())
     composer.overrides()  # a refused variable stops the listing: it is not one profile's problem
+    try:
+        default = composer.default_name()
+    except ProfileNotFound:
+        default = None
     rows = []
     for name in sorted(composer.all_names()):
         source = next(f.path for f in composer.files if name in f)
@@ -295,7 +300,8 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
             composed = composer.compose(name)
         except (ProfileValidationError, ProfileNotFound) as exc:
             rows.append({"name": name, "driver": "?", "endpoints": "", "tls": "",
-                         "source": source, "problem": str(exc)})  # fmt: skip
+                         "source": source, "default": name == default,
+                         "problem": str(exc)})  # fmt: skip
             continue
         problem = composed.problem
         row = {
@@ -305,6 +311,7 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
             # A uri or dsn that does not parse: list what the YAML says, and the problem.
             "tls": "?" if problem else _tls_summary(composed.data.get("tls")),
             "source": source,
+            "default": name == default,  # the profile `show` uses when no NAME is given
         }
         if problem:
             row["problem"] = str(problem)

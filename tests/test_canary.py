@@ -148,7 +148,7 @@ def planted(
     bad.write_text(bad_yaml())
     yield name, good, bad
     if request.param is plant_keyring:
-        for profile in (name, f"{name}-mongo", f"{name}-imported"):
+        for profile in (name, f"{name}-mongo", f"{name}-imported", f"{name}-added"):
             for leaf in LEAVES:
                 ks.clear("connprof", f"{profile}/{leaf}")
 
@@ -181,6 +181,20 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
         ["trust", "--list"],
         ["trust", "--remove", str(good)],
         ["fingerprint", "--file", str(good)],
+        [*g, "completion", "bash"],
+        [
+            *g,
+            "add",
+            f"{name}-added",
+            "--driver",
+            "crate",
+            "--host",
+            "c1",
+            "--user",
+            "app",
+            "--password-stdin",
+        ],
+        [*g, "add", f"{name}-bad", "--driver", "pymongo", "--uri", URI],
     ]
     for profile in (name, f"{name}-mongo", f"{name}-missing"):
         runs.append([*g, "secret", "check", profile])
@@ -200,7 +214,7 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
         [*g, "secret", "rm", f"{name}-mongo", "password"],
         [*g, "secret", "set", f"{name}-mongo", "password", canary("argument")],
     ]
-    stdin_for = {"parse": URI + "\n", "set": canary("stdin") + "\n"}
+    stdin_for = {"parse": URI + "\n", "set": canary("stdin") + "\n", "add": canary("stdin") + "\n"}
     return [(argv, next((v for k, v in stdin_for.items() if k in argv), "")) for argv in runs]
 
 
@@ -216,6 +230,8 @@ COVERED = {
     "trust",
     "doctor",
     "fingerprint",
+    "completion",
+    "add",
 }
 
 

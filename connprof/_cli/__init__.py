@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from .._errors import ConnprofError
 from .._version import __version__
 from . import (
+    _complete,
+    add_cmd,
+    completion_cmd,
     doctor_cmd,
     fingerprint_cmd,
     lint_cmd,
@@ -47,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="connprof", description="Declarative database connection profiles."
     )
     config_option(parser, "config_before")
+    parser.set_defaults(parser=parser)  # for a command that describes the CLI (completion)
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands = (
@@ -57,8 +61,10 @@ def _parser() -> argparse.ArgumentParser:
         schema_cmd,
         secret_cmd,
         parse_cmd,
+        add_cmd,
         trust_cmd,
         fingerprint_cmd,
+        completion_cmd,
     )
     for module in commands:
         module.add_parser(sub, common)
@@ -67,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
+    hidden = _complete.main_if_hidden(argv)  # a TAB: answer before building the parser
+    if hidden is not None:
+        return hidden
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -103,13 +103,13 @@ def _strip_newline(text: str) -> str:
     return text.removesuffix("\n")
 
 
-def _read_value(at: str) -> str:
+def _read_value(at: str, label: str = "secret") -> str:
     stdin = sys.stdin
     if stdin is not None and stdin.isatty():
         import getpass  # deferred: only a prompt on a terminal needs it
 
         try:
-            first = getpass.getpass("secret (input hidden): ")
+            first = getpass.getpass(f"{label} (input hidden): ")
             again = getpass.getpass("again, to confirm: ")
         except EOFError:
             first = again = ""
@@ -143,7 +143,9 @@ def run_set(args: argparse.Namespace) -> int:
     reference, written = _target(profile, field)
     # Refuse env:/file: before asking for a value that could not be stored.
     ensure_writable(reference, profile=profile.name, field=field)
-    value = _read_value(where(profile.name, field, reference))
+    value = _read_value(
+        where(profile.name, field, reference), f"{field} of profile '{profile.name}'"
+    )
     store_secret(reference, profile=profile.name, field=field, value=value)
     del value
     place = _entry_text(reference, profile.name, field)

@@ -64,7 +64,7 @@ def test_list_text(cfg: str) -> None:
     assert lines[0].split() == ["NAME", "DRIVER", "ENDPOINTS", "TLS", "SOURCE"]
     rows = {line.split()[0]: line for line in lines[1:]}
     assert sorted(rows) == ["events", "prod", "warehouse"]
-    assert rows["prod"].split()[1] == "pymongo"
+    assert rows["prod"].split()[1:3] == ["(default)", "pymongo"]
     assert "db1.example.com,db2.example.com" in rows["prod"]
     assert rows["events"].split()[1] == "cassandra"
     assert "10.0.0.1:9042,10.0.0.2:9042" in rows["events"]
@@ -72,6 +72,21 @@ def test_list_text(cfg: str) -> None:
     assert "exa1..3.example.com:8563" in rows["warehouse"]
     assert all(line.rstrip().endswith(cfg) for line in lines[1:])
     assert_no_secret(done.stdout)
+
+
+def test_list_marks_the_default_profile(cfg: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def marked(*args: str) -> list[str]:
+        lines = run_cli("--config", cfg, "list", *args, code=0).stdout.splitlines()[1:]
+        return [line.split()[0] for line in lines if "(default)" in line.split()[1]]
+
+    assert marked() == ["prod"]  # the file's default: prod
+    rows = json.loads(run_cli("--config", cfg, "list", "--format", "json", code=0).stdout)
+    assert [r["name"] for r in rows if r["default"]] == ["prod"]
+    monkeypatch.setenv("CONNPROF_PROFILE", "events")
+    assert marked() == ["events"]  # as `show` without NAME would choose
+    monkeypatch.setenv("CONNPROF_PROFILE", "")
+    Path(cfg).write_text(Path(cfg).read_text().replace("default: prod\n", ""))
+    assert marked() == []
 
 
 def test_list_json(cfg: str) -> None:

@@ -115,9 +115,16 @@ def test_warnings_pass_unless_strict() -> None:
     assert run_cli("lint", "--strict", "w.yaml")[0] == 1
 
 
-def test_clean_file_prints_nothing() -> None:
+def test_clean_files_say_one_line_unless_quiet() -> None:
     write_file(Path("c.yaml"), CLEAN)
-    assert run_cli("lint", "c.yaml") == (0, "", "")
+    assert run_cli("lint", "c.yaml") == (0, "", "connprof lint: 0 problems in 1 file\n")
+    write_file(Path("more/d.connprof.yaml"), CLEAN)
+    write_file(Path("more/e.yaml"), CLEAN)
+    assert run_cli("lint", "c.yaml", "more") == (0, "", "connprof lint: 0 problems in 3 files\n")
+    assert run_cli("lint", "--quiet", "c.yaml") == (0, "", "")
+    assert run_cli("lint", "-q", "c.yaml", "--format", "json") == (0, "[]\n", "")
+    # Without PATH: the files discovery (here --config) reads, counted the same way.
+    assert run_cli("--config", "c.yaml", "lint") == (0, "", "connprof lint: 0 problems in 1 file\n")
     assert run_cli("lint", "--format", "json", "c.yaml") == (0, "[]\n", "")
 
 
@@ -343,8 +350,10 @@ def test_hook_definition() -> None:
         ("team/eu.prod.connprof.yaml", True),
         ("profiles.d/orders.yaml", True),
         ("home/.config/connprof/profiles.d/dev.yaml", True),
-        ("sample_profiles/crate.yaml", True),
-        ("sample_profiles/layered/team.yaml", False),  # partial layers; lint them with --config
+        # This repository's own folders are not every user's: no sample_profiles/ in the pattern.
+        ("sample_profiles/crate.yaml", False),
+        ("sample_profiles/layered/team.yaml", False),
+        ("sample_profiles/connprof.yaml", True),  # a project file, by its name
         ("connprof.yaml.bak", False),
         ("myconnprof.yaml", False),
         ("connprof.yml", False),
@@ -361,13 +370,38 @@ def test_hook_files_pattern(path: str, matches: bool) -> None:
     assert bool(re.search(pattern, path)) is matches
 
 
-@pytest.mark.slow
-def test_pre_commit_try_repo(tmp_path: Path) -> None:
-    """The real pre-commit installs this project from a git repository and runs the hook.
+def readme_snippet(page: Path) -> str:
+    """The ``.pre-commit-config.yaml`` a page tells users to write, exactly as written."""
+    (block,) = [
+        b.split("```", 1)[0]
+        for b in page.read_text(encoding="utf-8").split("```yaml\n")[1:]
+        if "id: connprof-lint" in b.split("```", 1)[0]
+    ]
+    return block
 
-    The repository is a snapshot of the working tree (tracked and untracked files, minus what
-    .gitignore leaves out), so uncommitted work is what gets tested. Needs PyPI for the
-    hook's environment.
+
+def test_the_readme_and_the_docs_give_one_snippet_naming_the_release_tag() -> None:
+    snippet = readme_snippet(ROOT / "README.md")
+    assert snippet == readme_snippet(ROOT / "docs" / "lint.md")
+    version = re.search(
+        r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE
+    )
+    assert version is not None
+    # Releases are tagged v + the version: bumping it without the README's rev is caught here.
+    (rev,) = re.findall(r"^\s+rev: (\S+)", snippet, re.MULTILINE)
+    assert rev == f"v{version.group(1)}"
+
+
+@pytest.mark.slow
+def test_the_readme_snippet_works_with_the_real_pre_commit(tmp_path: Path) -> None:
+    """The README's snippet, as written, installs the hook with the real pre-commit and runs it.
+
+    The hook repository is a clone of this one: a snapshot of the working tree (tracked and
+    untracked files, minus what .gitignore leaves out), so uncommitted work is what gets tested.
+    Honest about the tag: a tag made on a branch does not travel with a merge, so the clone gets
+    the release tag here, as a release would give it; first, the test shows the snippet fails
+    without it (pre-commit's own error), which is why the docs name the SHA alternative. Needs
+    PyPI for the hook's environment.
     """
     git_env = {
         **os.environ,
@@ -376,47 +410,62 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
     }  # fmt: skip
 
-    def git(*args: str, cwd: Path) -> None:
-        subprocess.run(["git", *args], cwd=cwd, env=git_env, check=True, capture_output=True)
+    def git(*args: str, cwd: Path) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, env=git_env, check=True, capture_output=True, text=True
+        ).stdout
 
     listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"],
         cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout.split("\0")  # fmt: skip
-    snapshot = tmp_path / "connprof-repo"
+    clone = tmp_path / "connprof-repo"
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
-            target = snapshot / name
+            target = clone / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source.read_bytes())
-    git("init", "-q", cwd=snapshot)
-    git("add", "-A", cwd=snapshot)
-    git("commit", "-q", "-m", "snapshot", cwd=snapshot)
+    git("init", "-q", cwd=clone)
+    git("add", "-A", cwd=clone)
+    git("commit", "-q", "-m", "snapshot", cwd=clone)
 
+    snippet = readme_snippet(ROOT / "README.md")
+    assert "<the connprof repository URL>" in snippet
     work = tmp_path / "work"
     work.mkdir()
     git("init", "-q", cwd=work)
+    write_file(
+        work / ".pre-commit-config.yaml",
+        snippet.replace("<the connprof repository URL>", str(clone)),
+    )
     write_file(work / "connprof.yaml", CLEAN)
-    write_file(work / "bad.connprof.yaml", BAD)
+    write_file(work / "deploy" / "bad.connprof.yaml", BAD)
+    write_file(work / "sample_profiles" / "notes.yaml", "not: [a profile\n")  # not matched
     git("add", "-A", cwd=work)
 
-    def try_repo(name: str) -> subprocess.CompletedProcess[str]:
+    def run(*files: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "pre_commit", "try-repo", str(snapshot), "connprof-lint",
-             "--files", name],
+            [sys.executable, "-m", "pre_commit", "run", "--files", *files],
             cwd=work, env=git_env, capture_output=True, text=True, check=False,
         )  # fmt: skip
 
-    clean = try_repo("connprof.yaml")
+    untagged = run("connprof.yaml")
+    assert untagged.returncode != 0
+    assert "did not match any file(s) known to git" in untagged.stdout + untagged.stderr
+
+    (rev,) = re.findall(r"^\s+rev: (\S+)", snippet, re.MULTILINE)
+    git("tag", rev, cwd=clone)
+    clean = run("connprof.yaml", "sample_profiles/notes.yaml")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert re.search(r"connprof lint\.+Passed", clean.stdout), clean.stdout
 
-    bad = try_repo("bad.connprof.yaml")
+    bad = run("deploy/bad.connprof.yaml")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert re.search(r"connprof lint\.+Failed", bad.stdout)
     assert (
-        "bad.connprof.yaml:8:33: CP002 error auth.password holds a plaintext secret" in bad.stdout
+        "deploy/bad.connprof.yaml:8:33: CP002 error auth.password holds a plaintext secret"
+        in bad.stdout
     )
     assert "hunter2" not in bad.stdout + bad.stderr
 

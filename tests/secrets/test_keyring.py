@@ -138,6 +138,8 @@ def test_secret_set_on_a_terminal_prompts_without_echo(profile: str, tmp_path: P
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0, screen
     assert b"typed-on-a-tty" not in screen  # what the terminal showed
+    # The prompt says which secret is asked for.
+    assert f"auth.password of profile '{profile}' (input hidden): ".encode() in screen
     assert ks.lookup("connprof", f"{profile}/password") == "typed-on-a-tty"
 
 
