@@ -21,6 +21,8 @@ field names and positions, never resolved values.
 
 from __future__ import annotations
 
+from ._redact import printable
+
 __all__ = [
     "ConfigNotFound",
     "ConnprofError",
@@ -94,6 +96,7 @@ class ProfileValidationError(ConnprofError, ValueError):
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}" if self.location else self.message
+        text = printable(text)  # one line, whatever the file said
         more = len(self.problems) - 1
         if more > 0:
             text += f" (and {more} more problem{'s' if more > 1 else ''})"

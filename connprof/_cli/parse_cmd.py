@@ -21,6 +21,7 @@ __all__ = ["ParsedString", "add_parser", "parse_string"]
 
 _STRING_HELP = "a mongodb:// or mongodb+srv:// URI, or an Exasol DSN; - reads it from stdin"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,15 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def parse_string(text: str, driver: str | None = None) -> ParsedString:
     """The canonical profile body ``text`` means, for ``driver`` or the one its shape says."""
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        # An argument holding bytes that are not UTF-8 (Python keeps them as lone surrogates),
+        # which no profile file can hold and no output can print. Never echoed: it may be a
+        # password.
+        raise ConnprofError(
+            f"the connection string is not UTF-8 text (an undecodable byte at character "
+            f"{bad.start() + 1}); percent-encode that byte (%XX) or fix the terminal's encoding"
+        )
     driver = driver if driver is not None else _guess_driver(text)
     # Messages of a DSN read by guess say "DSN part ...", which tells the user how it was read.
     parsed = _from_mongodb_uri(text) if driver == "pymongo" else _from_exasol_dsn(text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from .._redact import printable
+
 __all__ = ["RULES", "Diagnostic", "Rule", "Severity"]
 
 Severity = Literal["error", "warning"]
@@ -22,7 +24,9 @@ class Diagnostic:
     message: str  # ends with what to do about it; never holds a secret value
 
     def format(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.severity} {self.message}"
+        # One line whatever the file echoes: a name or value may hold a newline or a control.
+        text = f"{self.path}:{self.line}:{self.column}: {self.code} {self.severity} {self.message}"
+        return printable(text)
 
 
 class Rule(NamedTuple):

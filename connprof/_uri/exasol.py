@@ -198,6 +198,10 @@ def _parse_part(text: str) -> tuple[list[str], str | None, int | None]:
         # pyexasol reads "host:" as "no port here"; it is almost always a port left out.
         raise DsnError(f"DSN part {text!r} ends with ':' but no port; write it as host:8563")
     port = None
+    for number in ("port", "range_start", "range_end"):
+        # int() refuses more than 4300 digits; a port has 5, a node number a few.
+        if match[number] is not None and len(match[number]) > 9:
+            raise DsnError(f"DSN part {_short(text)}: the {number.replace('_', ' ')} is too long")
     if match["port"] is not None:
         port = int(match["port"])
         _check_port(port, text)
@@ -221,6 +225,11 @@ def _parse_part(text: str) -> tuple[list[str], str | None, int | None]:
     for host in hosts:
         _check_host(host, text)
     return hosts, fingerprint, port
+
+
+def _short(text: str) -> str:
+    """``text`` quoted for a message, cut to a readable length."""
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def _check_port(port: int, where: str) -> None:

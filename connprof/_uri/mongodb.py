@@ -68,7 +68,8 @@ def _integer(low: int, high: int | None = None) -> Callable[[str, str], int]:
         text = raw[1:] if raw[:1] == "-" else raw
         if not (text.isascii() and text.isdigit()):
             raise ValueError(f"{name} must be an integer")
-        value = int(raw)
+        # int() refuses more than 4300 digits; no option takes a number of even 20.
+        value = int(raw) if len(text) <= 20 else (high or low) * 10 + 1 if raw[0] != "-" else -1
         if value < low or (high is not None and value > high):
             bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
             raise ValueError(f"{name} must be an integer {bound}")
@@ -469,6 +470,7 @@ def _parse_port(host: str, text: str) -> int | None:
     if (
         text[0] != ":"
         or not (digits.isascii() and digits.isdigit())
+        or len(digits) > 5  # and int() refuses more than 4300 digits
         or not (1 <= int(digits) <= 65535)
     ):
         raise UriError(f"the port of host {host!r} must be a number from 1 to 65535")
