@@ -397,13 +397,15 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
 
 
 def _endpoints(data: Any) -> str:
+    # Never the user info, which an invalid dsn, host or crate URL may still hold verbatim:
+    # what a listing shows goes through the one redaction home.
+    from ._redact import strip_userinfo  # deferred: only list needs it, not a warm show
+
     if isinstance(data.get("uri"), str):
         # Show scheme, hosts and database only: never the user info or the options.
-        from ._redact import strip_userinfo  # deferred: only list needs it, not a warm show
-
         return strip_userinfo(data["uri"]).split("?", 1)[0]
     if isinstance(data.get("dsn"), str):
-        return str(data["dsn"])
+        return strip_userinfo(str(data["dsn"]))
     hosts = data.get("hosts")
     if isinstance(hosts, list):
         port = data.get("port")
@@ -411,7 +413,7 @@ def _endpoints(data: Any) -> str:
             h
             if (":" in str(h).rsplit("]", 1)[-1] or "://" in str(h)) or not port
             else f"{h}:{port}"
-            for h in map(str, hosts)
+            for h in (strip_userinfo(str(h)).split("?", 1)[0] for h in hosts)
         )
     return ""
 
