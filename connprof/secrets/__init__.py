@@ -77,10 +77,13 @@ def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
             f'`connprof secret set {profile} {leaf(field)}` and write "keyring:" instead'
         )
     if kind in KINDS:
+        problem: str | None = None
         try:
             parse_secret_ref(reference)
         except PydanticCustomError as exc:
-            raise SecretError(f"{where(profile, field, kind + ':...')}: {exc.message()}") from None
+            problem = exc.message()
+        if problem is not None:  # raised outside the handler: the text is not its context
+            raise SecretError(f"{where(profile, field, kind + ':...')}: {problem}")
     return kind, target, where(profile, field, reference)
 
 
@@ -126,15 +129,17 @@ def resolve_secret(reference: str, *, profile: str, field: str) -> str:
     field = resolve_field_name(field)
     kind, target, at = _parse(reference, profile, field)
     source = _source(kind, at)
+    failed: str | None = None
     try:
         value = source.get(target, profile=profile, field=field)
     except SecretError:
         raise
     except Exception as exc:
-        # A plugin's own exception: named, not trusted to be free of the value.
-        raise SecretError(
-            f"{at}: the '{kind}' secret source failed ({type(exc).__name__}); check its setup"
-        ) from None
+        # A plugin's own exception: named, not trusted to be free of the value, so neither
+        # kept as the cause nor as the context (raised below, outside this handler).
+        failed = type(exc).__name__
+    if failed is not None:
+        raise SecretError(f"{at}: the '{kind}' secret source failed ({failed}); check its setup")
     if not isinstance(value, str) or not value:
         raise SecretError(f"{at}: the '{kind}' secret source returned no text; check its setup")
     return value
