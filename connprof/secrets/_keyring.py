@@ -101,6 +101,11 @@ class KeyringSource:
             at, "open", lambda b: b.get_password(DEFAULT_SERVICE, "(connprof probe, never stored)")
         )
 
+    def exists(self, target: str, *, profile: str, field: str) -> bool:
+        at = where(profile, field, f"keyring:{target}")
+        service, username = entry(target, profile=profile, field=field)
+        return bool(self._call(at, "read", lambda b: b.get_password(service, username)))
+
     def set(self, target: str, *, profile: str, field: str, value: str) -> None:
         at = where(profile, field, f"keyring:{target}")
         service, username = entry(target, profile=profile, field=field)
