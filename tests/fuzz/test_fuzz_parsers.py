@@ -1,0 +1,40 @@
+"""The two connection-string parsers on generated and arbitrary text."""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from connprof import format_exasol_dsn, format_mongodb_uri, parse_exasol_dsn, parse_mongodb_uri
+from tests.fuzz.checks import CANARY, check_error, check_text
+from tests.fuzz.strategies import exasol_dsns, mongodb_uris
+
+anything = st.text(st.characters(codec="utf-8"), max_size=80) | st.text(max_size=40)
+
+
+@given(mongodb_uris() | anything)
+@example(f"mongodb://app:{CANARY}@db:{'9' * 5000}/")
+def test_parse_mongodb_uri(text: str) -> None:
+    try:
+        uri = parse_mongodb_uri(text)
+    except Exception as exc:
+        check_error(exc)
+        return
+    check_text(repr(uri), "repr(MongoURI)", lines=10**6)
+    for warning in uri.warnings:
+        check_text(warning, "a uri warning")
+    again = format_mongodb_uri(uri)  # the password masked
+    assert CANARY not in again or CANARY in (uri.username or "") + (uri.database or "")
+
+
+@given(exasol_dsns() | anything)
+@example(f"admin:{CANARY}@db:8563")
+@example("db1.." + "9" * 5000)
+def test_parse_exasol_dsn(text: str) -> None:
+    try:
+        dsn = parse_exasol_dsn(text)
+    except Exception as exc:
+        check_error(exc)
+        return
+    # What parses formats to a DSN that parses to the same nodes.
+    assert parse_exasol_dsn(format_exasol_dsn(dsn)).nodes == dsn.nodes
