@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -62,7 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout = sys.stdout
     sys.stdout = _Output(stdout)
     try:
-        code = command(args)
+        with warnings.catch_warnings():
+            # load_profile's UserWarnings (what the uri ignores) as one line each, not Python's
+            # two-line "file:line: UserWarning: ..." with the source line under it.
+            warnings.showwarning = _show_warning
+            code = command(args)
         sys.stdout.flush()  # a full disk shows here, not as an ignored error at exit
         return code
     except _OutputFailed as failed:
@@ -85,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _bug()
     finally:
         sys.stdout = stdout
+
+
+def _show_warning(message: Warning | str, *_: object, **__: object) -> None:
+    text = str(message).removeprefix("connprof: ")
+    print(f"connprof: warning: {printable(text)}", file=sys.stderr)
 
 
 class _OutputFailed(Exception):

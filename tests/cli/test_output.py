@@ -69,3 +69,16 @@ def test_a_lone_surrogate_reaches_a_real_stdout_as_an_error(tmp_path: Path) -> N
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=False)  # fmt: skip
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_uri_warning_is_one_line_in_every_command(tmp_path: Path) -> None:
+    cfg = write_file(
+        tmp_path / "connprof.yaml",
+        "profiles:\n  m:\n    driver: pymongo\n    uri: mongodb://db/?ols=true\n",
+    )
+    for argv in (["show", "m"], ["secret", "check", "m"]):
+        result = run_cli("--config", str(cfg), *argv)
+        assert result.returncode in (0, 1), result
+        lines = result.stderr.splitlines()
+        assert lines and all(line.startswith("connprof: warning: ") for line in lines), lines
+        assert "unknown option 'ols' ignored" in result.stderr

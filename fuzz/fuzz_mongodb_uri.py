@@ -1,0 +1,36 @@
+"""atheris: ``parse_mongodb_uri`` on arbitrary text.
+
+.venv/bin/python fuzz/fuzz_mongodb_uri.py -max_total_time=600
+"""
+
+from __future__ import annotations
+
+import _harness  # sets sys.path to the repository
+import atheris
+
+with atheris.instrument_imports(include=["connprof"]):
+    from connprof import format_mongodb_uri, parse_mongodb_uri
+
+from tests.fuzz.checks import check_error, check_text
+
+
+def test(data: bytes) -> None:
+    text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(len(data))
+    try:
+        uri = parse_mongodb_uri(text)
+    except Exception as exc:
+        check_error(exc, secret=None)
+        return
+    check_text(repr(uri), "repr(MongoURI)", secret=None, lines=10**6)
+    for warning in uri.warnings:
+        check_text(warning, "a warning", secret=None)
+    if uri.password:
+        assert uri.password not in repr(uri) or uri.password in (uri.username or "") + repr(
+            uri.hosts
+        )
+    format_mongodb_uri(uri)
+
+
+if __name__ == "__main__":
+    _harness.isolate()
+    _harness.run("mongodb_uri", _harness.string_seeds(r"(mongodb(?:\+srv)?://[^\s\"'`]+)"), test)
