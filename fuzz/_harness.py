@@ -1,4 +1,4 @@
-"""What the atheris harnesses share: isolation, seed corpora, and the run loop.
+"""What the atheris harnesses share: instrumentation, isolation, seed corpora, the run loop.
 
 Each harness is one file and one command (see docs/security.md)::
 
@@ -23,6 +23,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 STARTED_IN = os.getcwd()  # crash files go here, not into the throw-away working directory
+
+
+def instrument() -> None:
+    """Import every connprof module under atheris' instrumentation.
+
+    connprof imports most of itself lazily (start-up time): a module first imported inside a
+    test run would be uninstrumented, and the fuzzer blind to its branches.
+    """
+    import importlib
+    import pkgutil
+
+    import atheris  # deferred: an optional tool for local runs, never a dependency
+
+    with atheris.instrument_imports(include=["connprof"]):
+        import connprof
+
+        for info in pkgutil.walk_packages(connprof.__path__, "connprof."):
+            if not info.name.endswith("__main__"):  # that one runs the command line
+                importlib.import_module(info.name)
+
+
+instrument()  # on import: every harness imports this module before connprof
 
 
 def isolate() -> Path:

@@ -11,12 +11,9 @@ import contextlib
 import io
 import sys
 
-import _harness  # sets sys.path to the repository
-import atheris
+import _harness  # first: sys.path to the repository, every connprof module instrumented
 
-with atheris.instrument_imports(include=["connprof"]):
-    from connprof._cli import main
-
+from connprof._cli import main
 from tests.fuzz.checks import check_cli, plant_env
 
 PATH = "connprof.yaml"

@@ -5,13 +5,10 @@
 
 from __future__ import annotations
 
-import _harness  # sets sys.path to the repository
-import atheris
+import _harness  # first: sys.path to the repository, every connprof module instrumented
 
-with atheris.instrument_imports(include=["connprof"]):
-    from connprof import lint_paths
-    from connprof._lint.report import format_github, format_text
-
+from connprof import lint_paths
+from connprof._lint.report import format_github, format_text
 from tests.fuzz.checks import check_error, check_text, plant_env
 
 PATH = "connprof.yaml"

@@ -5,12 +5,9 @@
 
 from __future__ import annotations
 
-import _harness  # sets sys.path to the repository
-import atheris
+import _harness  # first: sys.path to the repository, every connprof module instrumented
 
-with atheris.instrument_imports(include=["connprof"]):
-    import connprof
-
+import connprof
 from tests.fuzz.checks import check_error, load_and_emit, plant_env
 
 PATH = "profiles.yaml"
