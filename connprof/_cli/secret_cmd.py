@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConnprofError, ProfileNotFound, SecretError
+from .._redact import printable
 
 if TYPE_CHECKING:
     from .._models import Profile
@@ -232,6 +233,8 @@ def run_check(args: argparse.Namespace) -> int:
         for c in checks:
             message = c.message.removeprefix(where(c.profile, c.field, c.reference) + ": ")
             rows.append(("OK" if c.ok else "FAIL", c.profile, c.field, c.reference, message))
+    # One line per reference, whatever a path or message holds (a newline, a control).
+    rows = [(a, printable(b), printable(c), printable(d), printable(e)) for a, b, c, d, e in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         cells = [cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)]

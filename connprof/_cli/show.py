@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from .._redact import printable
+
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
@@ -42,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     resolved = resolve_profile(args.name, args.config)
     for warning in resolved.warnings:
         # What pymongo would warn about too (an unknown or ignored option): one line each.
-        print(f"connprof: warning: profile '{resolved.name}': {warning}", file=sys.stderr)
+        text = printable(f"profile '{resolved.name}': {warning}")
+        print(f"connprof: warning: {text}", file=sys.stderr)
     kwargs, error = resolved.kwargs, resolved.kwargs_error
     if args.reveal and kwargs is not None:
         kwargs = _revealed(resolved.data)

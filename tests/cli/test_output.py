@@ -82,3 +82,16 @@ def test_a_uri_warning_is_one_line_in_every_command(tmp_path: Path) -> None:
         lines = result.stderr.splitlines()
         assert lines and all(line.startswith("connprof: warning: ") for line in lines), lines
         assert "unknown option 'ols' ignored" in result.stderr
+
+
+def test_secret_check_prints_one_line_per_reference_whatever_the_path_holds(
+    tmp_path: Path,
+) -> None:
+    cfg = write_file(
+        tmp_path / "connprof.yaml",
+        "profiles:\n  p:\n    driver: cassandra\n    hosts: [x]\n"
+        '    auth: {user: u, password: "file:/nowhere/a\\nb\\u001b[31m"}\n',
+    )
+    result = run_cli("--config", str(cfg), "secret", "check", "p", code=1)
+    assert result.stdout.count("\n") == 1 and "\x1b" not in result.stdout, result
+    assert "file:/nowhere/a\\nb\\x1b[31m" in result.stdout
