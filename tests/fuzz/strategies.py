@@ -134,6 +134,66 @@ profiles = st.fixed_dictionaries(
 )  # fmt: skip
 
 
+@st.composite
+def sound_profiles(draw: Any) -> dict[str, Any]:
+    """Profiles that mostly load: the right endpoint field per driver, TLS settings from the
+    real choices, weakening with or without ``allow_insecure``; what the no-weakening check
+    judges."""
+    driver = draw(st.sampled_from(["pymongo", "cassandra", "crate", "hazelcast", "pyexasol"]))
+    profile: dict[str, Any] = {"driver": driver}
+    if driver == "pymongo":
+        opts = draw(
+            st.sampled_from(
+                [
+                    "",
+                    "?tls=true",
+                    "?tlsInsecure=true",
+                    "?ssl=false",
+                    "?tlsAllowInvalidHostnames=true",
+                    "?replicaSet=rs0",
+                ]
+            )
+        )
+        profile["uri"] = f"mongodb://db1.example.com,db2.example.com/orders{opts}"
+    elif driver == "pyexasol":
+        fp = draw(st.sampled_from(["", "/" + "A" * 64, "/nocertcheck"]))
+        profile["dsn"] = f"exa1..3.example.com{fp}:8563"
+    else:
+        profile["hosts"] = draw(
+            st.lists(
+                st.sampled_from(["db1.example.com", "db2.example.com:9043", "10.0.0.1", "[::1]"]),
+                min_size=1,
+                max_size=2,
+                unique=True,
+            )
+        )
+    tls = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "enabled": st.booleans(),
+                "verify": st.sampled_from(["full", "ca", "none"]),
+                "ca": st.sampled_from([str(CERTS / "ca.pem"), "system"]),
+                "min_version": st.sampled_from(["1.0", "1.1", "1.2", "1.3"]),
+                "max_version": st.sampled_from(["1.2", "1.3"]),
+                "fingerprint": st.sampled_from(["nocertcheck", "AB" * 32]),
+                "server_name": st.just("db.example.com"),
+                "ciphers": st.sampled_from(["ECDHE+AESGCM", "HIGH:!aNULL"]),
+                "client_cert": st.just(str(CERTS / "client.pem")),
+            },
+        )
+    )
+    if tls or draw(st.booleans()):
+        profile["tls"] = tls or draw(st.booleans())
+    if draw(st.booleans()):
+        profile["allow_insecure"] = draw(st.booleans())
+    if draw(st.booleans()):
+        profile["auth"] = {"user": "app", "password": f"env:{CANARY_ENV}"}
+    if draw(st.integers(0, 5)) == 0:
+        profile["tags"] = ["prod"]
+    return profile
+
+
 def _mutate(text: str, edits: list[tuple[int, str]]) -> str:
     for where, insert in edits:
         i = where % (len(text) + 1)
@@ -144,8 +204,13 @@ def _mutate(text: str, edits: list[tuple[int, str]]) -> str:
 @st.composite
 def profile_files(draw: Any) -> str:
     """The text of a profile file: dumped generated profiles or a seed file, maybe mutated."""
-    if draw(st.integers(0, 3)) == 0:
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
         _, text = draw(st.sampled_from(seeds()))
+    elif kind == 1:
+        text = yaml.safe_dump({"profiles": {"p0": draw(sound_profiles())}}, sort_keys=False)
+        if draw(st.integers(0, 2)):
+            return text  # unmutated: most of these load, and their arguments are judged
     else:
         body = draw(st.dictionaries(st.sampled_from(["p0", "p1", "p2"]), profiles, min_size=1,
                                     max_size=3))  # fmt: skip
