@@ -134,3 +134,26 @@ def test_a_number_of_5000_digits_is_an_error_or_a_warning_never_a_crash(
     for argv in (("show", "p"), ("list",)):
         result = run_cli("--config", str(path), *argv)
         assert result.returncode in (0, 1) and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["p: {driver: {a: 1}, hosts: [x]}", "p: {driver: {a: 1}, uri: 'mongodb://h/'}",
+     "p: {driver: [a], dsn: 'h:1'}", "q: {driver: pymongo}\n  p: {driver: {a: 1}, extends: q}"],
+)  # fmt: skip
+def test_a_driver_that_is_a_mapping_or_a_list_is_a_validation_error(
+    tmp_path: Path, body: str
+) -> None:
+    path = write_file(tmp_path / "p.yaml", f"profiles:\n  {body}\n")
+    for call in (lambda: connprof.load_profile("p", config=str(path)),
+                 lambda: connprof.compose("p", config=str(path))):  # fmt: skip
+        try:
+            call()
+        except ConnprofError as exc:
+            assert "\n" not in str(exc)
+    assert connprof.lint_paths([path])
+    for argv in (("show", "p"), ("list",), ("show", "p", "--explain")):
+        result = run_cli("--config", str(path), *argv)
+        # list composes without validating: it shows the driver as "?"
+        assert result.returncode == (0 if argv == ("list",) else 1), result
+        assert "Traceback" not in result.stderr
