@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ConnprofError
+from .._redact import printable
 
 __all__ = ["ParsedString", "add_parser", "parse_string"]
 
@@ -210,7 +211,7 @@ def run_parse(args: argparse.Namespace) -> int:
 
     parsed = parse_string(_text(args.string), args.driver)
     for note in parsed.notes:
-        print(f"connprof: note: {note}", file=sys.stderr)
+        print(f"connprof: note: {printable(note)}", file=sys.stderr)
     if parsed.password is not None:
         print(
             f"connprof: the {parsed.kind}'s password is not printed: the profile says "
@@ -270,7 +271,7 @@ def run_import(args: argparse.Namespace) -> int:
                 f"user {name}/password); pass --force to replace it, or choose another --name"
             )
     for note in parsed.notes:
-        print(f"connprof: note: {note}", file=sys.stderr)
+        print(f"connprof: note: {printable(note)}", file=sys.stderr)
     # The file first, exclusively (without --force): of racing imports, only the one that
     # wrote it goes on to the keyring, and a failing keyring takes the file back.
     previous = _write_new_file(folder, target, _file_text(name, parsed), replace=args.force)

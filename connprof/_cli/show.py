@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
                 data, sort_keys=False, default_flow_style=False, allow_unicode=True
             )
 
-        sys.stdout.write(f"# profile {resolved.name} from {', '.join(resolved.files)}\n")
+        files = printable(", ".join(resolved.files))  # a file name may hold a newline
+        sys.stdout.write(f"# profile {resolved.name} from {files}\n")
         sys.stdout.write(dump(resolved.data))
         call = resolved.call or resolved.data["driver"]
         if kwargs is not None:
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         elif error is not None:
             sys.stdout.write(f"---\n# driver arguments: none, {call} cannot take this profile\n")
     if error is not None:
-        print(f"connprof: error: {error}", file=sys.stderr)
+        print(f"connprof: error: {printable(error)}", file=sys.stderr)
         return 1
     return 0
 
