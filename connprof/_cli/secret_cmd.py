@@ -197,7 +197,8 @@ def run_rm(args: argparse.Namespace) -> int:
 
 def _refuse_foreign(reference: str, profile: str, field: str, verb: str, force: bool) -> None:
     """Another application's keyring entry is read freely, changed only with ``--force``."""
-    from ..secrets import foreign_service  # deferred: as in run_set
+    # deferred: the secret stores load only when a secret command runs
+    from ..secrets import foreign_service
     from ..secrets._source import where
 
     service = foreign_service(reference, profile=profile, field=field)
