@@ -88,7 +88,10 @@ def run(target: str, seeds: Iterable[bytes], test: Callable[[bytes], None]) -> N
     corpus.mkdir(parents=True, exist_ok=True)
     for seed in seeds:
         (corpus / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
-    argv = list(sys.argv)
+    # Paths (a corpus folder, a crash file to replay) are relative to where the run started,
+    # not to the throw-away working directory.
+    argv = [a if a.startswith("-") or i == 0 else os.path.join(STARTED_IN, a)
+            for i, a in enumerate(sys.argv)]  # fmt: skip
     if not any(a.startswith("-artifact_prefix=") for a in argv):
         argv.insert(1, f"-artifact_prefix={STARTED_IN}{os.sep}")
     if not any(not a.startswith("-") for a in argv[1:]):
