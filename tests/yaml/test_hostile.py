@@ -157,3 +157,20 @@ def test_a_driver_that_is_a_mapping_or_a_list_is_a_validation_error(
         # list composes without validating: it shows the driver as "?"
         assert result.returncode == (0 if argv == ("list",) else 1), result
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: connprof.parse_mongodb_uri("mongodb://[::\r\r1]/"),
+     lambda: connprof.parse_exasol_dsn("[::\r1]:1"),
+     lambda: connprof.parse_mongodb_uri("mongodb://h\x1b[31m/"),
+     lambda: connprof.load_profile("a\nb", config=str(BAD / "missing_driver.yaml")),
+     lambda: connprof.load_profile("p", config="/nowhere/a\nb.yaml")],
+    ids=["uri", "dsn", "escape", "profile-name", "config-path"],
+)  # fmt: skip
+def test_every_library_error_is_one_line(call) -> None:
+    # Found by fuzz/fuzz_mongodb_uri.py: the message echoed a carriage return.
+    with pytest.raises(ConnprofError) as caught:
+        call()
+    text = str(caught.value)
+    assert not any(c in text for c in "\n\r\x1b"), repr(text)
