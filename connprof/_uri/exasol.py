@@ -58,6 +58,7 @@ _PART = re.compile(
 # Letters and digits of any script (IDNA names), "-", "_" and ".": what a host name can hold.
 _HOST_CHAR = re.compile(r"[\w.-]")
 _FINGERPRINT = re.compile(r"[0-9A-F]+\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ def parse_exasol_dsn(dsn: str) -> ExasolDSN:
     """
     if not isinstance(dsn, str):
         raise DsnError(f"the DSN must be text, not {type(dsn).__name__}")
+    bad = _SURROGATE.search(dsn)
+    if bad is not None:  # bytes that were not UTF-8: no host name holds one
+        raise DsnError(f"the DSN is not UTF-8 text (an undecodable character at {bad.start() + 1})")
     if not dsn.strip():
         raise DsnError(f"the DSN is empty; write {FORM}, e.g. exasol.example.com:8563")
     if "@" in dsn:

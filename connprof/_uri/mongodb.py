@@ -338,10 +338,21 @@ class MongoURI:
 # -- parsing -------------------------------------------------------------------------------------
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_mongodb_uri(uri: str) -> MongoURI:
     """Parse ``mongodb://`` or ``mongodb+srv://`` text; ``UriError`` if the spec rejects it."""
     if not isinstance(uri, str):
         raise UriError(f"a MongoDB connection string is text, not {type(uri).__name__}")
+    bad = _SURROGATE.search(uri)
+    if bad is not None:
+        # A lone surrogate (bytes that were not UTF-8) cannot be percent-encoded, printed or
+        # sent; never echoed, it may be part of a password.
+        raise UriError(
+            f"the connection string is not UTF-8 text (an undecodable character at position "
+            f"{bad.start() + 1}); percent-encode that byte (%XX)"
+        )
     scheme: Literal["mongodb", "mongodb+srv"]
     if uri.startswith("mongodb://"):
         scheme, rest = "mongodb", uri[10:]

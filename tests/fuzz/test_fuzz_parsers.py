@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from connprof import format_exasol_dsn, format_mongodb_uri, parse_exasol_dsn, parse_mongodb_uri
+from connprof import (
+    DsnError,
+    UriError,
+    format_exasol_dsn,
+    format_mongodb_uri,
+    parse_exasol_dsn,
+    parse_mongodb_uri,
+)
 from tests.fuzz.checks import CANARY, check_error, check_text
 from tests.fuzz.strategies import exasol_dsns, mongodb_uris
 
@@ -38,3 +46,11 @@ def test_parse_exasol_dsn(text: str) -> None:
         return
     # What parses formats to a DSN that parses to the same nodes.
     assert parse_exasol_dsn(format_exasol_dsn(dsn)).nodes == dsn.nodes
+
+
+def test_a_lone_surrogate_is_refused_by_both_parsers() -> None:
+    # Found by the dev profile: 'mongodb://0?tlsCAFile=\ud800' parsed, then format crashed.
+    with pytest.raises(UriError, match="not UTF-8 text"):
+        parse_mongodb_uri("mongodb://0?tlsCAFile=\ud800")
+    with pytest.raises(DsnError, match="not UTF-8 text"):
+        parse_exasol_dsn("db\udcff:8563")
