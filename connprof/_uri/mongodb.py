@@ -398,7 +398,10 @@ def _decode(text: str) -> str:
     try:
         return unquote(text, errors="strict")
     except UnicodeDecodeError:
-        raise ValueError("percent-encoded bytes that are not UTF-8") from None
+        pass
+    # Raised outside the handler: the decode error's .object holds the decoded bytes (a
+    # password's, say), which must not stay behind as __context__.
+    raise ValueError("percent-encoded bytes that are not UTF-8")
 
 
 def _parse_userinfo(info: str) -> tuple[str, str | None]:

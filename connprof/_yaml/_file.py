@@ -349,8 +349,9 @@ def _read_text(path: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ProfileValidationError(
-            "the file is not UTF-8 text; save it as UTF-8", path, line, column
-        ) from None
+        start = exc.start
+    # Raised here, not in the handler: the decode error's .object is the whole file, secrets
+    # and all, and an error raised inside the handler would keep it as __context__.
+    line = raw[:start].count(b"\n") + 1
+    column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+    raise ProfileValidationError("the file is not UTF-8 text; save it as UTF-8", path, line, column)

@@ -121,3 +121,23 @@ def test_a_plugin_source_that_fails_keeps_no_value(tmp_path: Path, monkeypatch) 
     assert "secret source failed (ValueError)" in str(exc)
     assert leaks(exc) == []
     assert exc.__context__ is None
+
+
+def test_a_profile_file_that_is_not_utf8_keeps_no_content_in_the_context(tmp_path: Path) -> None:
+    # Found by the fuzz tests: the UnicodeDecodeError behind "not UTF-8 text" held the file.
+    from connprof import ProfileValidationError, load_profile
+
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"\xed\xa0\x80profiles:\n  p0: {driver: crate, hosts: ['u:" + CANARY.encode()
+                     + b"@db']}\n")  # fmt: skip
+    with pytest.raises(ProfileValidationError, match="not UTF-8") as caught:
+        load_profile("p0", config=str(path))
+    assert leaks(caught.value) == [] and caught.value.__context__ is None
+
+
+def test_a_uri_password_that_is_not_utf8_keeps_no_bytes_in_the_chain() -> None:
+    from connprof import UriError, parse_mongodb_uri
+
+    with pytest.raises(UriError) as caught:
+        parse_mongodb_uri(f"mongodb://app:{CANARY}%ff@db/")
+    assert leaks(caught.value) == []
