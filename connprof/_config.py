@@ -10,8 +10,10 @@ errors are always recomputed.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
+import stat
 import sys
 import zlib
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._discover import ConfigArg, discover, nothing_found
 from ._errors import PluginError, ProfileNotFound, ProfileValidationError, UnsupportedSetting
 from ._overrides import override_variables
+from ._safeio import open_regular, read_fd
 from ._version import __version__
 from ._yaml import PROFILE_NAME, ProfileFile, read_profile_file
 
@@ -133,26 +136,129 @@ def _cache_file(directory: str, key: tuple[Any, ...], name: str | None) -> str:
     return os.path.join(directory, f"{label}-{digest:08x}.bin")
 
 
+#: An entry is one profile's plain data and driver arguments: kilobytes. Anything larger was not
+#: written by this code.
+CACHE_ENTRY_LIMIT = 4 * 1024 * 1024
+
+
+def _mine(st: os.stat_result) -> bool:
+    """Owned by this user and writable by nobody else: nobody else could have planted it."""
+    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _open_cache_dir(directory: str, *, create: bool) -> int | None:
+    """A descriptor of ``directory`` when this user alone can write in it, else None.
+
+    The cache decides what ``load_profile`` returns on a hit, so only a folder nobody else can
+    write is used: not a symlink (``O_NOFOLLOW``), owned by this user, not group or other
+    writable, checked on the open descriptor. A folder of this user's that is too open (made
+    under umask 000, or by an older connprof) is closed to 0700 when writing; anyone else's
+    ``CONNPROF_CACHE_DIR`` is never used. Windows has no such checks here: no cache there.
+    """
+    if not hasattr(os, "geteuid") or not hasattr(os, "O_DIRECTORY"):
+        return None
+    if create:
+        _make_private_dirs(directory)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(directory, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if st.st_uid == os.geteuid() and not _mine(st) and create:
+            os.fchmod(fd, 0o700)
+            st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None
+    if not _mine(st):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _make_private_dirs(directory: str) -> None:
+    """Create ``directory`` and its missing parents 0700 whatever the umask (``os.makedirs``
+    gives its mode to the last one only, and the umask masks that)."""
+    missing: list[str] = []
+    here = os.path.abspath(directory)
+    while not os.path.lexists(here):
+        missing.append(here)
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile, by us or not: _open_cache_dir checks it
+        except OSError:
+            return
+        try:
+            os.chmod(folder, 0o700, follow_symlinks=False)
+        except (OSError, NotImplementedError):
+            return
+
+
 def _cache_read(path: str, key: tuple[Any, ...]) -> ResolvedProfile | None:
-    try:
-        with open(path, "rb") as stream:
-            stored_key, payload = marshal.loads(stream.read())
-    except (OSError, EOFError, ValueError, TypeError):
+    """The entry at ``path`` if it is one this user wrote for ``key``; anything else is a miss.
+
+    A miss never fails: an entry that is a symlink, a FIFO, a device, someone else's or open to
+    writing by others, too large, truncated or not of this code's shape is composed again.
+    """
+    directory, filename = os.path.split(path)
+    dir_fd = _open_cache_dir(directory, create=False)
+    if dir_fd is None:
         return None
-    if stored_key != key:
-        return None
     try:
+        fd, st = open_regular(filename, follow_symlinks=False, dir_fd=dir_fd)
+    except OSError:
+        return None
+    finally:
+        os.close(dir_fd)
+    try:
+        if not _mine(st):
+            return None
+        blob = read_fd(fd, path, limit=CACHE_ENTRY_LIMIT)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return _entry(blob, key)
+
+
+def _entry(blob: bytes, key: tuple[Any, ...]) -> ResolvedProfile | None:
+    """The entry ``blob`` holds for ``key``, or None for anything this code did not write."""
+    try:
+        stored_key, payload = marshal.loads(blob)
+        if stored_key != key:
+            return None
         name, data, provenance, files, kwargs, kwargs_error, warnings, call = payload
-    except (TypeError, ValueError):
-        return None  # not an entry this code wrote: compose again
+    except Exception:  # marshal raises EOFError, ValueError, TypeError, MemoryError, ...
+        return None
+    strings = (list, tuple)
+    if not (
+        isinstance(name, str)
+        and isinstance(data, dict)
+        and isinstance(provenance, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in provenance.items())
+        and isinstance(files, strings)
+        and all(isinstance(f, str) for f in files)
+        and (kwargs is None or isinstance(kwargs, dict))
+        and (kwargs_error is None or isinstance(kwargs_error, str))
+        and isinstance(warnings, strings)
+        and all(isinstance(w, str) for w in warnings)
+        and (call is None or isinstance(call, str))
+    ):
+        return None
     return ResolvedProfile(
         name, data, provenance, tuple(files), kwargs, kwargs_error, tuple(warnings), call
     )
 
 
 def _cache_write(path: str, key: tuple[Any, ...], resolved: ResolvedProfile) -> None:
-    import tempfile  # deferred: only a cache miss writes, and a warm show must stay lean
-
     payload = (
         resolved.name,
         resolved.data,
@@ -165,15 +271,29 @@ def _cache_write(path: str, key: tuple[Any, ...], resolved: ResolvedProfile) -> 
     )
     try:
         blob = marshal.dumps((key, payload))
-        directory = os.path.dirname(path)
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")  # created 0600
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(blob)
-        os.replace(tmp, path)
-    except (OSError, ValueError):
+    except ValueError:
+        return
+    directory, filename = os.path.split(path)
+    dir_fd = _open_cache_dir(directory, create=True)
+    if dir_fd is None:
+        return  # a folder someone else could write: the cache is off
+    temp = f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(temp, flags, 0o600, dir_fd=dir_fd)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(blob)
+            os.replace(temp, filename, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp, dir_fd=dir_fd)
+            raise
+    except OSError:
         # The cache only saves time; a read-only or full disk must not fail the command.
         return
+    finally:
+        os.close(dir_fd)
 
 
 # -- resolving one profile --------------------------------------------------------------------
@@ -320,13 +440,15 @@ def summarize_profiles(config: ConfigArg = None) -> list[dict[str, Any]]:
 
 
 def _endpoints(data: Any) -> str:
+    # Never the user info, which an invalid dsn, host or crate URL may still hold verbatim:
+    # what a listing shows goes through the one redaction home.
+    from ._redact import strip_userinfo  # deferred: only list needs it, not a warm show
+
     if isinstance(data.get("uri"), str):
         # Show scheme, hosts and database only: never the user info or the options.
-        from ._redact import strip_userinfo  # deferred: only list needs it, not a warm show
-
         return strip_userinfo(data["uri"]).split("?", 1)[0]
     if isinstance(data.get("dsn"), str):
-        return str(data["dsn"])
+        return strip_userinfo(str(data["dsn"]))
     hosts = data.get("hosts")
     if isinstance(hosts, list):
         port = data.get("port")
@@ -334,7 +456,7 @@ def _endpoints(data: Any) -> str:
             h
             if (":" in str(h).rsplit("]", 1)[-1] or "://" in str(h)) or not port
             else f"{h}:{port}"
-            for h in map(str, hosts)
+            for h in (strip_userinfo(str(h)).split("?", 1)[0] for h in hosts)
         )
     return ""
 

@@ -97,9 +97,8 @@ def _explicit(path: str) -> str:
             f"{path}: is a directory; give a profile file (for example {path}/connprof.yaml)", path
         )
     if not os.path.isfile(expanded):
-        raise ConfigNotFound(
-            f"{path}: no such profile file; check --config or CONNPROF_CONFIG", path
-        )
+        what = "not a regular file" if os.path.exists(expanded) else "no such profile file"
+        raise ConfigNotFound(f"{path}: {what}; check --config or CONNPROF_CONFIG", path)
     return expanded
 
 

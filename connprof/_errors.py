@@ -21,6 +21,8 @@ field names and positions, never resolved values.
 
 from __future__ import annotations
 
+from ._redact import printable
+
 __all__ = [
     "ConfigNotFound",
     "ConnprofError",
@@ -38,7 +40,14 @@ __all__ = [
 
 
 class ConnprofError(Exception):
-    """The root of every error connprof raises on purpose."""
+    """The root of every error connprof raises on purpose.
+
+    ``str()`` is one line: a control character or line break the message echoes (a name, a
+    value, a path from a file) is written as an escape (``\\n``, ``\\x01``).
+    """
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class ConfigNotFound(ConnprofError, FileNotFoundError):
@@ -49,7 +58,7 @@ class ConfigNotFound(ConnprofError, FileNotFoundError):
         self.path = path
 
     def __str__(self) -> str:
-        return str(self.args[0])
+        return printable(str(self.args[0]))
 
 
 class ProfileNotFound(ConnprofError, LookupError):
@@ -57,7 +66,7 @@ class ProfileNotFound(ConnprofError, LookupError):
 
     def __str__(self) -> str:
         # LookupError (via KeyError-like formatting) would otherwise quote the message.
-        return str(self.args[0]) if self.args else ""
+        return printable(str(self.args[0])) if self.args else ""
 
 
 class ProfileValidationError(ConnprofError, ValueError):
@@ -94,6 +103,7 @@ class ProfileValidationError(ConnprofError, ValueError):
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}" if self.location else self.message
+        text = printable(text)  # one line, whatever the file said
         more = len(self.problems) - 1
         if more > 0:
             text += f" (and {more} more problem{'s' if more > 1 else ''})"
@@ -119,7 +129,7 @@ class SecretNotFound(SecretError, LookupError):
     """The reference points at nothing: no keyring entry, unset variable, missing file."""
 
     def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
+        return printable(str(self.args[0])) if self.args else ""
 
 
 class SecretBackendUnavailable(SecretError):

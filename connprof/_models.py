@@ -318,7 +318,7 @@ def _check_host(value: str, driver: str) -> str:
             raise PydanticCustomError(
                 "host", "a host is a name or address, optionally with :port (no spaces, '/', '@')"
             )
-    if port is not None and not 1 <= int(port) <= 65535:
+    if port is not None and (len(port) > 5 or not 1 <= int(port) <= 65535):
         raise PydanticCustomError("host", "the port must be a number from 1 to 65535")
     return text
 

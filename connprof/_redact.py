@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["strip_userinfo", "userinfo"]
+import re
+
+__all__ = ["printable", "strip_userinfo", "userinfo"]
 
 
 def _split(uri: str) -> tuple[str, str | None, str]:
@@ -30,3 +32,21 @@ def strip_userinfo(uri: str) -> str:
     """The connection string without its user info."""
     prefix, _, rest = _split(uri)
     return prefix + rest
+
+
+# Line breaks PyYAML and str.splitlines() know, every other C0/C1 control character, DEL,
+# lone surrogates (unencodable: printing one fails), and the bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
+        f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    )
+
+
+def printable(text: str) -> str:
+    """``text`` on one line, safe to print: control characters, line breaks and lone
+    surrogates written as escapes (``\\n``, ``\\x01``, ``\\udcff``)."""
+    return _UNPRINTABLE.sub(_escape, text)

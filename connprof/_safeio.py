@@ -51,18 +51,21 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def open_regular(path: str, *, follow_symlinks: bool = True) -> tuple[int, os.stat_result]:
+def open_regular(
+    path: str, *, follow_symlinks: bool = True, dir_fd: int | None = None
+) -> tuple[int, os.stat_result]:
     """Open ``path`` for reading and return ``(fd, fstat)``; the caller closes ``fd``.
 
     Raises ``NotRegularFile`` for anything but a regular file (``errno`` ``EISDIR`` for a
     directory, ``EINVAL`` otherwise, and a ``strerror`` naming the kind), and with
-    ``follow_symlinks=False`` a symlink is refused (``ELOOP``) instead of followed.
+    ``follow_symlinks=False`` a symlink is refused (``ELOOP``) instead of followed. With
+    ``dir_fd``, a relative ``path`` is looked up in that open directory (``openat``).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     flags |= getattr(os, "O_BINARY", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
+    fd = os.open(path, flags, dir_fd=dir_fd)
     try:
         st = os.fstat(fd)
     except OSError:

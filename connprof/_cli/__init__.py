@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .._errors import ConnprofError
+from .._redact import printable
 from .._version import __version__
 from . import (
     _complete,
@@ -83,10 +86,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     args.config = [*args.config_before, *args.config_after] or None
     command: Command = args.func
+    if sys.stdout is None:  # started with stdout closed (`connprof list >&-`)
+        print("connprof: error: standard output is closed; give the command somewhere to "
+              "write (a file, a pipe or the terminal)", file=sys.stderr)  # fmt: skip
+        return 1
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
     try:
-        return command(args)
+        with warnings.catch_warnings():
+            # load_profile's UserWarnings (what the uri ignores) as one line each, not Python's
+            # two-line "file:line: UserWarning: ..." with the source line under it.
+            warnings.showwarning = _show_warning
+            code = command(args)
+        sys.stdout.flush()  # a full disk shows here, not as an ignored error at exit
+        return code
+    except _OutputFailed as failed:
+        print(f"connprof: error: cannot write the output ({failed.reason}); check where "
+              "standard output goes (a full disk, a closed file)", file=sys.stderr)  # fmt: skip
+        _drop_output(stdout)
+        return 1
     except ConnprofError as exc:
-        print(f"connprof: error: {exc}", file=sys.stderr)
+        # One line: the message may echo a name or value holding a newline or a control.
+        print(f"connprof: error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("connprof: interrupted", file=sys.stderr)
@@ -96,15 +117,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception:
-        import traceback  # deferred: only a bug (exit code 3) prints a traceback
+        return _bug()
+    finally:
+        sys.stdout = stdout
 
-        traceback.print_exc()
-        print(
-            "connprof: internal error (a bug in connprof, not in your profile); please report "
-            "it with the traceback above",
-            file=sys.stderr,
-        )
-        return 3
+
+def _show_warning(message: Warning | str, *_: object, **__: object) -> None:
+    text = str(message).removeprefix("connprof: ")
+    print(f"connprof: warning: {printable(text)}", file=sys.stderr)
+
+
+class _OutputFailed(Exception):
+    """Writing to standard output failed (not a closed pipe: that is ``BrokenPipeError``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Output:
+    """Standard output, telling a failed write (``/dev/full``, a closed descriptor) from a bug."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputFailed(exc.strerror or str(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputFailed(exc.strerror or str(exc)) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _drop_output(stream: Any) -> None:
+    """Point the failed stdout at /dev/null, so the flush at exit does not fail a second time."""
+    import os  # deferred: only a failed output needs it
+
+    try:
+        fd = stream.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        return
+    os.dup2(null, fd)
+    os.close(null)
+
+
+def _bug() -> int:
+    import traceback  # deferred: only a bug (exit code 3) prints a traceback
+
+    traceback.print_exc()
+    print(
+        "connprof: internal error (a bug in connprof, not in your profile); please report "
+        "it with the traceback above",
+        file=sys.stderr,
+    )
+    return 3
 
 
 def run() -> None:

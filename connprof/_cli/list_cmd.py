@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from .._redact import printable
+
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("list", parents=[common], help="list the profiles of the loaded files")
@@ -22,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
+    rows = [{k: printable(str(v)) for k, v in r.items()} for r in rows]
     columns = ("name", "driver", "endpoints", "tls", "source")
     # The default profile (what `show` without NAME uses) is marked after its name.
     rows = [{**r, "name": f"{r['name']} (default)" if r["default"] else r["name"]} for r in rows]

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ConnprofError
+from .._redact import printable
 
 __all__ = ["ParsedString", "add_parser", "parse_string"]
 
 _STRING_HELP = "a mongodb:// or mongodb+srv:// URI, or an Exasol DSN; - reads it from stdin"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,15 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def parse_string(text: str, driver: str | None = None) -> ParsedString:
     """The canonical profile body ``text`` means, for ``driver`` or the one its shape says."""
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        # An argument holding bytes that are not UTF-8 (Python keeps them as lone surrogates),
+        # which no profile file can hold and no output can print. Never echoed: it may be a
+        # password.
+        raise ConnprofError(
+            f"the connection string is not UTF-8 text (an undecodable byte at character "
+            f"{bad.start() + 1}); percent-encode that byte (%XX) or fix the terminal's encoding"
+        )
     driver = driver if driver is not None else _guess_driver(text)
     # Messages of a DSN read by guess say "DSN part ...", which tells the user how it was read.
     parsed = _from_mongodb_uri(text) if driver == "pymongo" else _from_exasol_dsn(text)
@@ -206,7 +217,7 @@ def run_parse(args: argparse.Namespace) -> int:
 
     parsed = parse_string(_text(args.string), args.driver)
     for note in parsed.notes:
-        print(f"connprof: note: {note}", file=sys.stderr)
+        print(f"connprof: note: {printable(note)}", file=sys.stderr)
     if parsed.password is not None:
         print(
             f"connprof: the {parsed.kind}'s password is not printed: the profile says "
@@ -253,18 +264,38 @@ def run_import(args: argparse.Namespace) -> int:
                 "pass --force to write it anyway (the files then merge)"
             )
 
-    for note in parsed.notes:
-        print(f"connprof: note: {note}", file=sys.stderr)
+    held = False
     if parsed.password is not None:
-        from ..secrets import store_secret  # deferred: only a password to store needs it
+        from ..secrets import secret_exists  # deferred: only a password to store needs it
 
-        store_secret("keyring:", profile=name, field="password", value=parsed.password)
+        # Asked before anything is written: the entry may be another profile's password, or
+        # one left behind; either is kept unless the user says otherwise.
+        held = secret_exists("keyring:", profile=name, field="password")
+        if held and not args.force:
+            raise ConnprofError(
+                f"the keyring already holds a password for profile {name!r} (service connprof, "
+                f"user {name}/password); pass --force to replace it, or choose another --name"
+            )
+    for note in parsed.notes:
+        print(f"connprof: note: {printable(note)}", file=sys.stderr)
+    # The file first, exclusively (without --force): of racing imports, only the one that
+    # wrote it goes on to the keyring, and a failing keyring takes the file back.
+    previous = _write_new_file(folder, target, _file_text(name, parsed), replace=args.force)
+    if parsed.password is not None:
+        # deferred: only a password to store needs them
+        from ..secrets import replace_secret, store_secret
+
+        store = replace_secret if held else store_secret
+        try:
+            store("keyring:", profile=name, field="password", value=parsed.password)
+        except BaseException:
+            _restore(folder, target, previous)
+            raise
         print(
             f"connprof: stored the {parsed.kind}'s password in the keyring "
             f"(service connprof, user {name}/password)",
             file=sys.stderr,
         )
-    _write_new_file(folder, target, _file_text(name, parsed), replace=args.force)
     print(f"connprof: wrote profile {name!r} to {target}")
     if elsewhere:
         print(
@@ -289,23 +320,48 @@ def _file_text(name: str, parsed: ParsedString) -> str:
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
-def _write_new_file(folder: str, target: str, text: str, *, replace: bool) -> None:
+def _restore(folder: str, target: str, previous: bytes | None) -> None:
+    """Take back what ``_write_new_file`` did: remove the new file, or put the old one back."""
+    try:
+        if previous is None:
+            os.unlink(target)
+        else:
+            _write_new_file(folder, target, previous, replace=True)
+    except (OSError, ConnprofError):
+        pass  # the error being raised says what failed; this is best effort
+
+
+def _write_new_file(folder: str, target: str, text: str | bytes, *, replace: bool) -> bytes | None:
     """Write ``target`` whole or not at all: a temporary file in the same folder, then a rename.
 
     Without ``replace`` the rename is a hard link, which fails if ``target`` appeared meanwhile.
+    Returns what ``target`` held before (``replace`` only), or None when it is new.
     """
     os.makedirs(folder, exist_ok=True)
     import tempfile  # deferred: only import writes a file
 
+    from .._safeio import PROFILE_FILE_LIMIT, read_regular  # deferred: only import writes
+
+    previous: bytes | None = None
+    if replace:
+        try:
+            previous = read_regular(target, limit=PROFILE_FILE_LIMIT)
+        except FileNotFoundError:
+            previous = None
+        except OSError as exc:
+            raise ConnprofError(
+                f"{target} cannot be replaced ({exc.strerror}); remove it first"
+            ) from None
+
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".import-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(text.encode("utf-8") if isinstance(text, str) else text)
             out.flush()
             os.fsync(out.fileno())
         if replace:
             os.replace(temp, target)
-            return
+            return previous
         try:
             os.link(temp, target)
         except FileExistsError:
@@ -318,6 +374,7 @@ def _write_new_file(folder: str, target: str, text: str, *, replace: bool) -> No
                     f"{target} already exists; pass --force to replace it"
                 ) from None
             os.replace(temp, target)
+        return None
     finally:
         if os.path.exists(temp):
             os.unlink(temp)

@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConnprofError, ProfileNotFound, SecretError
+from .._redact import printable
 
 if TYPE_CHECKING:
     from .._models import Profile
@@ -49,10 +50,17 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "points (a keyring entry). The value comes from a hidden prompt on a terminal, or from "
         "stdin when piped (one trailing newline is stripped); never from an argument. A field "
         'with no reference yet is stored under the "keyring:" entry (service connprof, user '
-        "NAME/FIELD).",
+        "NAME/FIELD). An entry that already holds a value, or one of another service than "
+        "connprof (keyring:SERVICE/USER), is replaced only with --force, which is checked "
+        "before the prompt.",
     )
     s.add_argument("name", metavar="NAME", help="profile name")
     s.add_argument("field", metavar="FIELD", type=_field, help=_FIELDS_HELP)
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an entry that holds a value, or write another service's entry",
+    )
     # Caught here rather than by argparse, whose "unrecognized arguments" would echo a secret
     # typed on the command line.
     s.add_argument("value_argument", nargs="*", help=argparse.SUPPRESS)
@@ -61,10 +69,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "rm",
         parents=[common],
         help="remove a stored secret",
-        description="Remove the keyring entry FIELD of profile NAME points at.",
+        description="Remove the keyring entry FIELD of profile NAME points at. An entry of "
+        "another service than connprof (keyring:SERVICE/USER) is removed only with --force.",
     )
     r.add_argument("name", metavar="NAME", help="profile name")
     r.add_argument("field", metavar="FIELD", type=_field, help=_FIELDS_HELP)
+    r.add_argument("--force", action="store_true", help="remove another service's entry too")
     r.set_defaults(func=run_rm)
     c = actions.add_parser(
         "check",
@@ -127,7 +137,7 @@ def run_set(args: argparse.Namespace) -> int:
     # deferred: pydantic and the secret stores load only when a secret command runs
     from .._api import load_profile
     from .._config import resolve_profile
-    from ..secrets import ensure_writable, store_secret
+    from ..secrets import ensure_writable, replace_secret, secret_exists, store_secret
     from ..secrets._source import leaf, where
 
     if args.value_argument:
@@ -141,12 +151,21 @@ def run_set(args: argparse.Namespace) -> int:
     profile = load_profile(args.name, config=args.config)
     field: str = args.field
     reference, written = _target(profile, field)
-    # Refuse env:/file: before asking for a value that could not be stored.
+    # Refuse env:/file:, another application's entry and an entry holding a value before
+    # asking for a value that would not be stored.
     ensure_writable(reference, profile=profile.name, field=field)
-    value = _read_value(
-        where(profile.name, field, reference), f"{field} of profile '{profile.name}'"
-    )
-    store_secret(reference, profile=profile.name, field=field, value=value)
+    at = where(profile.name, field, reference)
+    _refuse_foreign(reference, profile.name, field, "write", args.force)
+    held = secret_exists(reference, profile=profile.name, field=field)
+    if held and not args.force:
+        place = _entry_text(reference, profile.name, field)
+        raise SecretError(
+            f"{at}: {place} already holds a value; pass --force to replace it (nothing was "
+            "asked for or stored)"
+        )
+    value = _read_value(at, f"{field} of profile '{profile.name}'")
+    store = replace_secret if held else store_secret
+    store(reference, profile=profile.name, field=field, value=value)
     del value
     place = _entry_text(reference, profile.name, field)
     print(f"stored {field} of profile '{profile.name}' in {place}")
@@ -169,10 +188,26 @@ def run_rm(args: argparse.Namespace) -> int:
     profile = load_profile(args.name, config=args.config)
     field: str = args.field
     reference, _ = _target(profile, field)
+    _refuse_foreign(reference, profile.name, field, "remove", args.force)
     delete_secret(reference, profile=profile.name, field=field)
     place = _entry_text(reference, profile.name, field)
     print(f"removed {field} of profile '{profile.name}' from {place}")
     return 0
+
+
+def _refuse_foreign(reference: str, profile: str, field: str, verb: str, force: bool) -> None:
+    """Another application's keyring entry is read freely, changed only with ``--force``."""
+    # deferred: the secret stores load only when a secret command runs
+    from ..secrets import foreign_service
+    from ..secrets._source import where
+
+    service = foreign_service(reference, profile=profile, field=field)
+    if service is not None and not force:
+        raise SecretError(
+            f"{where(profile, field, reference)}: the entry belongs to the keyring service "
+            f"{service!r}, not connprof's; connprof does not {verb} another application's "
+            "entries unless you pass --force"
+        )
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -199,6 +234,8 @@ def run_check(args: argparse.Namespace) -> int:
         for c in checks:
             message = c.message.removeprefix(where(c.profile, c.field, c.reference) + ": ")
             rows.append(("OK" if c.ok else "FAIL", c.profile, c.field, c.reference, message))
+    # One line per reference, whatever a path or message holds (a newline, a control).
+    rows = [(a, printable(b), printable(c), printable(d), printable(e)) for a, b, c, d, e in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         cells = [cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)]

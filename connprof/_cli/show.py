@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from .._redact import printable
+
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
@@ -42,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     resolved = resolve_profile(args.name, args.config)
     for warning in resolved.warnings:
         # What pymongo would warn about too (an unknown or ignored option): one line each.
-        print(f"connprof: warning: profile '{resolved.name}': {warning}", file=sys.stderr)
+        text = printable(f"profile '{resolved.name}': {warning}")
+        print(f"connprof: warning: {text}", file=sys.stderr)
     for variable, fields in _overrides(resolved.provenance).items():
         # An override is never invisible: one line each, even when the output is JSON.
         print(
@@ -80,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                 data, sort_keys=False, default_flow_style=False, allow_unicode=True
             )
 
-        sys.stdout.write(f"# profile {resolved.name} from {', '.join(resolved.files)}\n")
+        files = printable(", ".join(resolved.files))  # a file name may hold a newline
+        sys.stdout.write(f"# profile {resolved.name} from {files}\n")
         sys.stdout.write(dump(resolved.data))
         call = resolved.call or resolved.data["driver"]
         if kwargs is not None:
@@ -92,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         elif error is not None:
             sys.stdout.write(f"---\n# driver arguments: none, {call} cannot take this profile\n")
     if error is not None:
-        print(f"connprof: error: {error}", file=sys.stderr)
+        print(f"connprof: error: {printable(error)}", file=sys.stderr)
         return 1
     return 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from .._redact import printable
+
 __all__ = ["RULES", "Diagnostic", "Rule", "Severity"]
 
 Severity = Literal["error", "warning"]
@@ -22,7 +24,9 @@ class Diagnostic:
     message: str  # ends with what to do about it; never holds a secret value
 
     def format(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.severity} {self.message}"
+        # One line whatever the file echoes: a name or value may hold a newline or a control.
+        text = f"{self.path}:{self.line}:{self.column}: {self.code} {self.severity} {self.message}"
+        return printable(text)
 
 
 class Rule(NamedTuple):
@@ -82,7 +86,8 @@ RULES: dict[str, Rule] = {
                   "name a defined profile, or remove default:"),
     "CP040": Rule("error", "a relative file path (tls files, file: secrets) that does not exist",
                   "fix the path (relative to the profile file) or add the file"),
-    "CP041": Rule("error", "an absolute or ~ file path that does not exist on this machine",
+    "CP041": Rule("error", "an absolute or ~ file path that does not exist on this machine, or is "
+                  "not a regular file (a FIFO, a device) or is too large",
                   "fix the path or create the file", check_files=True),
     "CP042": Rule("error", "a certificate that is expired or not yet valid",
                   "renew the certificate", check_files=True),

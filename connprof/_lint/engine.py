@@ -77,7 +77,8 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
         elif os.path.isfile(path):
             out.append(path)
         else:
-            raise ConfigNotFound(f"{path}: no such file; name a profile file or a folder", path)
+            what = "not a regular file" if os.path.exists(path) else "no such file"
+            raise ConfigNotFound(f"{path}: {what}; name a profile file or a folder", path)
     return out
 
 

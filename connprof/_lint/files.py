@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._errors import ConnprofError
+from .._safeio import TLS_FILE_LIMIT, FileTooLarge, NotRegularFile, read_regular
 from .._yaml import Path
 from .diagnostics import Diagnostic
 from .rules import ProfileContext, _host_names, file_values
@@ -38,22 +39,26 @@ def _cryptography() -> Any:
     return x509
 
 
-def _read(path: str) -> bytes | None:
+def _read(path: str) -> tuple[bytes | None, str | None]:
+    """``(content, None)``, or ``(None, why it is not read)`` for a FIFO, a device, a file too
+    large to be a certificate; ``(None, None)`` for what CP040/CP041 already report."""
     try:
         st = os.stat(path)
     except OSError:
-        return None
+        return None, None
     return _read_version(path, st.st_mtime_ns, st.st_size)
 
 
 # Thousands of profiles name the same few certificates: read and parse each version once.
 @functools.lru_cache(maxsize=256)
-def _read_version(path: str, mtime_ns: int, size: int) -> bytes | None:
+def _read_version(path: str, mtime_ns: int, size: int) -> tuple[bytes | None, str | None]:
+    # A pull request linted in CI may name /dev/zero or a FIFO: never block, never read on.
     try:
-        with open(path, "rb") as stream:
-            return stream.read()
+        return read_regular(path, limit=TLS_FILE_LIMIT), None
+    except (NotRegularFile, FileTooLarge) as exc:
+        return None, str(exc.strerror)
     except OSError:
-        return None
+        return None, None
 
 
 @functools.lru_cache(maxsize=256)
@@ -199,11 +204,19 @@ def check_files(ctx: ProfileContext) -> Iterator[Diagnostic]:
             )
     # Only certificates and keys are read. A `file:` secret is a secret: it is stat()ed for its
     # mode, never opened.
-    blobs = {
+    read = {
         path: _read(file)
         for path, file in files.items()
         if path in (("tls", "ca"), ("tls", "client_cert"), ("tls", "client_key"))
     }
+    blobs = {path: blob for path, (blob, _) in read.items()}
+    for path, (_, problem) in read.items():
+        if problem is not None:
+            yield ctx.at(
+                "CP041",
+                path,
+                f"{'.'.join(map(str, path))}: {files[path]} is {problem}; point it at the PEM file",
+            )
     for path, file in files.items():
         secret = path[0] == "auth" or path[-1] == "client_key_password"
         cert_with_key = path == ("tls", "client_cert") and _KEY_MARK in (blobs[path] or b"")

@@ -382,8 +382,8 @@ def tls_off_remote(ctx: ProfileContext) -> Iterator[Diagnostic]:
     yield ctx.at(
         "CP013",
         path,
-        f"TLS is off for {remote[0]}, which is not loopback: credentials and data cross the "
-        "network in clear; turn TLS on (tls: true, or a tls block)",
+        f"TLS is off for {strip_userinfo(remote[0])}, which is not loopback: credentials and "
+        "data cross the network in clear; turn TLS on (tls: true, or a tls block)",
     )
 
 

@@ -58,6 +58,7 @@ _PART = re.compile(
 # Letters and digits of any script (IDNA names), "-", "_" and ".": what a host name can hold.
 _HOST_CHAR = re.compile(r"[\w.-]")
 _FINGERPRINT = re.compile(r"[0-9A-F]+\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ def parse_exasol_dsn(dsn: str) -> ExasolDSN:
     """
     if not isinstance(dsn, str):
         raise DsnError(f"the DSN must be text, not {type(dsn).__name__}")
+    bad = _SURROGATE.search(dsn)
+    if bad is not None:  # bytes that were not UTF-8: no host name holds one
+        raise DsnError(f"the DSN is not UTF-8 text (an undecodable character at {bad.start() + 1})")
     if not dsn.strip():
         raise DsnError(f"the DSN is empty; write {FORM}, e.g. exasol.example.com:8563")
     if "@" in dsn:
@@ -198,6 +202,10 @@ def _parse_part(text: str) -> tuple[list[str], str | None, int | None]:
         # pyexasol reads "host:" as "no port here"; it is almost always a port left out.
         raise DsnError(f"DSN part {text!r} ends with ':' but no port; write it as host:8563")
     port = None
+    for number in ("port", "range_start", "range_end"):
+        # int() refuses more than 4300 digits; a port has 5, a node number a few.
+        if match[number] is not None and len(match[number]) > 9:
+            raise DsnError(f"DSN part {_short(text)}: the {number.replace('_', ' ')} is too long")
     if match["port"] is not None:
         port = int(match["port"])
         _check_port(port, text)
@@ -221,6 +229,11 @@ def _parse_part(text: str) -> tuple[list[str], str | None, int | None]:
     for host in hosts:
         _check_host(host, text)
     return hosts, fingerprint, port
+
+
+def _short(text: str) -> str:
+    """``text`` quoted for a message, cut to a readable length."""
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def _check_port(port: int, where: str) -> None:

@@ -69,7 +69,8 @@ def _integer(low: int, high: int | None = None) -> Callable[[str, str], int]:
         text = raw[1:] if raw[:1] == "-" else raw
         if not (text.isascii() and text.isdigit()):
             raise ValueError(f"{name} must be an integer")
-        value = int(raw)
+        # int() refuses more than 4300 digits; no option takes a number of even 20.
+        value = int(raw) if len(text) <= 20 else (high or low) * 10 + 1 if raw[0] != "-" else -1
         if value < low or (high is not None and value > high):
             bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
             raise ValueError(f"{name} must be an integer {bound}")
@@ -348,10 +349,21 @@ class MongoURI:
 # -- parsing -------------------------------------------------------------------------------------
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_mongodb_uri(uri: str) -> MongoURI:
     """Parse ``mongodb://`` or ``mongodb+srv://`` text; ``UriError`` if the spec rejects it."""
     if not isinstance(uri, str):
         raise UriError(f"a MongoDB connection string is text, not {type(uri).__name__}")
+    bad = _SURROGATE.search(uri)
+    if bad is not None:
+        # A lone surrogate (bytes that were not UTF-8) cannot be percent-encoded, printed or
+        # sent; never echoed, it may be part of a password.
+        raise UriError(
+            f"the connection string is not UTF-8 text (an undecodable character at position "
+            f"{bad.start() + 1}); percent-encode that byte (%XX)"
+        )
     scheme: Literal["mongodb", "mongodb+srv"]
     if uri.startswith("mongodb://"):
         scheme, rest = "mongodb", uri[10:]
@@ -413,7 +425,10 @@ def _decode(text: str) -> str:
     try:
         return unquote(text, errors="strict")
     except UnicodeDecodeError:
-        raise ValueError("percent-encoded bytes that are not UTF-8") from None
+        pass
+    # Raised outside the handler: the decode error's .object holds the decoded bytes (a
+    # password's, say), which must not stay behind as __context__.
+    raise ValueError("percent-encoded bytes that are not UTF-8")
 
 
 def _parse_userinfo(info: str) -> tuple[str, str | None]:
@@ -496,6 +511,7 @@ def _parse_port(host: str, text: str) -> int | None:
     if (
         text[0] != ":"
         or not (digits.isascii() and digits.isdigit())
+        or len(digits) > 5  # and int() refuses more than 4300 digits
         or not (1 <= int(digits) <= 65535)
     ):
         raise UriError(f"the port of host {host!r} must be a number from 1 to 65535")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .._errors import ConfigNotFound, ProfileValidationError
+from .._safeio import PROFILE_FILE_LIMIT, FileTooLarge, NotRegularFile, read_regular
 from ._limits import FILE_KEYS, MERGE, PROFILE_NAME, suggest, within_limits
 from ._origin import Fragment, Origin, Path
 from ._positioned import LOADER, Converter, compose, error_at, origin_at, shift_marks
@@ -330,8 +331,13 @@ def read_profile_file(
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, "rb") as stream:
-            raw = stream.read()
+        # Not open(): a FIFO would block it and /dev/zero never end (a cloned repository or a
+        # pull request may hold either, named connprof.yaml).
+        raw = read_regular(path, limit=PROFILE_FILE_LIMIT)
+    except (NotRegularFile, FileTooLarge) as exc:
+        raise ProfileValidationError(
+            f"cannot read the file: it is {exc.strerror}; a profile file is a YAML file", path
+        ) from None
     except FileNotFoundError:
         raise ConfigNotFound(
             f"{path}: no such file; check the --config path or CONNPROF_CONFIG", path
@@ -343,8 +349,9 @@ def _read_text(path: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ProfileValidationError(
-            "the file is not UTF-8 text; save it as UTF-8", path, line, column
-        ) from None
+        start = exc.start
+    # Raised here, not in the handler: the decode error's .object is the whole file, secrets
+    # and all, and an error raised inside the handler would keep it as __context__.
+    line = raw[:start].count(b"\n") + 1
+    column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+    raise ProfileValidationError("the file is not UTF-8 text; save it as UTF-8", path, line, column)

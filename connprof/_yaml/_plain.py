@@ -312,6 +312,6 @@ def read_plain(text: str) -> dict[str, Any] | None:
     if data is None:
         try:
             data = yaml.load(text, Loader=PlainLoader)  # a SafeLoader subclass
-        except (Unsure, yaml.YAMLError, RecursionError):
-            return None
+        except (Unsure, yaml.YAMLError, RecursionError, ValueError):
+            return None  # ValueError: a number beyond int()'s digit limit
     return data if isinstance(data, dict) else None

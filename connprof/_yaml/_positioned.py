@@ -46,9 +46,8 @@ class Converter:
         self.budget = NODE_BUDGET
         return self.convert(node, (), origins, key)
 
-    def convert(
-        self, node: Any, at: Path, origins: dict[Path, Origin], key: Any = None, depth: int = 0
-    ) -> Any:
+    def spend(self, node: Any) -> None:
+        """Count one node against the budget; past it, the file is an alias bomb."""
         self.budget -= 1
         if self.budget < 0:
             raise error_at(
@@ -57,6 +56,11 @@ class Converter:
                 "the document expands to too many values (aliases of aliases, a 'billion "
                 "laughs' file?); write the values out instead of nesting aliases",
             )
+
+    def convert(
+        self, node: Any, at: Path, origins: dict[Path, Origin], key: Any = None, depth: int = 0
+    ) -> Any:
+        self.spend(node)
         if depth > MAX_DEPTH:
             raise error_at(
                 self.path,
@@ -94,7 +98,17 @@ class Converter:
                 f"the tag {node.tag!r} is not allowed here; remove it (only plain strings, "
                 "numbers, booleans, null, lists and mappings are read)",
             )
-        return self._scalars.construct_object(node)
+        try:
+            return self._scalars.construct_object(node)
+        except ValueError:
+            # int() refuses more than sys.get_int_max_str_digits() digits (4300): no field
+            # takes such a number, and PyYAML's message would name the interpreter's limit.
+            raise error_at(
+                self.path,
+                node.start_mark,
+                f"a number of {len(node.value)} characters is not a value any field takes; "
+                "shorten it (quote it to keep it as text)",
+            ) from None
 
     def _mapping(
         self, node: Any, at: Path, origins: dict[Path, Origin], depth: int
@@ -135,6 +149,7 @@ class Converter:
         sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
         pairs: list[tuple[Any, Any]] = []
         for src in sources:
+            self.spend(src)
             if not isinstance(src, yaml.MappingNode):
                 raise error_at(
                     self.path, src.start_mark, "a merge key '<<' takes a mapping or a list of them"
@@ -144,7 +159,9 @@ class Converter:
                 if knode.tag == MERGE:
                     inner.extend(self._merge_sources(value, depth + 1))
                 else:
-                    self.budget -= 1
+                    # Counted as the list grows: chained merges double it at every level, so
+                    # waiting for the conversion would first build a list of millions.
+                    self.spend(knode)
                     pairs.append((knode, value))
             pairs.extend(inner)
         return pairs
@@ -170,15 +187,47 @@ def compose(path: str, text: str) -> Any:
         hint = "; check the indentation and quoting there"
         if mark is not None and text[mark.index : mark.index + 1] == "\t":
             what, hint = "a tab character", "; YAML indents with spaces only, replace the tab"
-        elif mark is not None and _UNQUOTED_REF.search(text.split("\n")[mark.line]):
+        elif mark is not None and _UNQUOTED_REF.search(_line_at(text, mark.index)):
             hint = '; a reference ending in ":" must be quoted: write "keyring:"'
 
         if mark is None:
             raise ProfileValidationError(f"invalid YAML: {what}{hint}", path) from None
         raise error_at(path, mark, f"invalid YAML: {what}{hint}") from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses (a control character, a lone surrogate): say which, and where.
+        # The C reader counts UTF-8 bytes, the Python one characters; the reader stops at the
+        # first such character, so look for it instead.
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        found = text.find(chr(char))
+        line, column = _line_column(text, found if found >= 0 else exc.position)
+        what = f"the character U+{char:04X} is not allowed in YAML"
+        if char == 0xFEFF:
+            what = "a byte order mark (U+FEFF) is allowed only at the start of the file"
+        raise ProfileValidationError(
+            f"invalid YAML: {what}; remove it, or write it as an escape in a double-quoted "
+            'string ("\\x01")',
+            path,
+            line,
+            column,
+        ) from None
     except yaml.YAMLError as exc:
         raise ProfileValidationError(f"invalid YAML: {exc}", path) from None
     return root
+
+
+def _line_at(text: str, index: int) -> str:
+    """The line of ``text`` that holds ``index`` (marks count lines as YAML does; this reads
+    them from the index, so a mark at the end or after a lone CR still finds its line)."""
+    index = min(max(index, 0), len(text))
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    return text[start : end if end >= 0 else len(text)]
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    index = min(max(index, 0), len(text))
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def shift_marks(node: Any, lines: int) -> None:

@@ -27,7 +27,7 @@ from .._trust import inside, refusal
 from ._env import EnvSource
 from ._exec import ExecSource
 from ._file import FileSource
-from ._keyring import KeyringSource, entry
+from ._keyring import DEFAULT_SERVICE, KeyringSource, entry
 from ._source import SecretSource, WritableSecretSource, leaf, shown, where
 
 if TYPE_CHECKING:
@@ -43,9 +43,12 @@ __all__ = [
     "check_secrets",
     "delete_secret",
     "ensure_writable",
+    "foreign_service",
     "profile_references",
+    "replace_secret",
     "resolve_field_name",
     "resolve_secret",
+    "secret_exists",
     "store_secret",
 ]
 
@@ -84,10 +87,13 @@ def _parse(reference: str, profile: str, field: str) -> tuple[str, str, str]:
             f'`connprof secret set {profile} {leaf(field)}` and write "keyring:" instead'
         )
     if kind in KINDS:
+        problem: str | None = None
         try:
             parse_secret_ref(reference)
         except PydanticCustomError as exc:
-            raise SecretError(f"{where(profile, field, kind + ':...')}: {exc.message()}") from None
+            problem = exc.message()
+        if problem is not None:  # raised outside the handler: the text is not its context
+            raise SecretError(f"{where(profile, field, kind + ':...')}: {problem}")
     return kind, target, where(profile, field, shown(reference))
 
 
@@ -153,15 +159,17 @@ def resolve_secret(
     if why is not None:
         raise SecretError(f"{at}: {why}")
     source = _source(kind, at)
+    failed: str | None = None
     try:
         value = source.get(target, profile=profile, field=field)
     except SecretError:
         raise
     except Exception as exc:
-        # A plugin's own exception: named, not trusted to be free of the value.
-        raise SecretError(
-            f"{at}: the '{kind}' secret source failed ({type(exc).__name__}); check its setup"
-        ) from None
+        # A plugin's own exception: named, not trusted to be free of the value, so neither
+        # kept as the cause nor as the context (raised below, outside this handler).
+        failed = type(exc).__name__
+    if failed is not None:
+        raise SecretError(f"{at}: the '{kind}' secret source failed ({failed}); check its setup")
     if not isinstance(value, str) or not value:
         raise SecretError(f"{at}: the '{kind}' secret source returned no text; check its setup")
     return value
@@ -243,6 +251,50 @@ def store_secret(reference: str, *, profile: str, field: str, value: str) -> Non
             f"{where(profile, field, reference)}: the secret is empty; nothing was stored"
         )
     source.set(target, profile=profile, field=field, value=value)
+
+
+def replace_secret(reference: str, *, profile: str, field: str, value: str) -> None:
+    """Store ``value`` where ``reference`` points, removing every entry there first.
+
+    A Secret Service may hold several items for one service and user (one stored by
+    ``secret-tool``, one by the keyring library: a write adds its own beside the other, and
+    a read may then find the old one). ``--force`` means the new value is the one read back.
+    """
+    field = resolve_field_name(field)
+    source, target = _writable(reference, profile, field)
+    if not value:
+        raise SecretError(
+            f"{where(profile, field, reference)}: the secret is empty; nothing was stored"
+        )
+    for _ in range(16):  # a bound: a backend whose deletes do nothing must not loop forever
+        if not source.exists(target, profile=profile, field=field):
+            break
+        source.delete(target, profile=profile, field=field)
+    source.set(target, profile=profile, field=field, value=value)
+
+
+def secret_exists(reference: str, *, profile: str, field: str) -> bool:
+    """Whether the entry ``reference`` points at holds a value (keyring references only).
+
+    The value is read and dropped, never returned: ``secret set`` and ``import`` ask this
+    before replacing an entry, so that none is overwritten without ``--force``.
+    """
+    field = resolve_field_name(field)
+    source, target = _writable(reference, profile, field)
+    return source.exists(target, profile=profile, field=field)
+
+
+def foreign_service(reference: str, *, profile: str, field: str) -> str | None:
+    """The keyring service ``reference`` names when it is not connprof's own, else None.
+
+    ``keyring:other-app/alice`` is another application's entry: connprof reads it, but writes
+    or deletes it only when told to (``--force``).
+    """
+    kind, _, target = reference.partition(":")
+    if kind != "keyring":
+        return None
+    service, _ = entry(target, profile=profile, field=resolve_field_name(field))
+    return None if service == DEFAULT_SERVICE else service
 
 
 def delete_secret(reference: str, *, profile: str, field: str) -> None:

@@ -101,6 +101,11 @@ class KeyringSource:
             at, "open", lambda b: b.get_password(DEFAULT_SERVICE, "(connprof probe, never stored)")
         )
 
+    def exists(self, target: str, *, profile: str, field: str) -> bool:
+        at = where(profile, field, f"keyring:{target}")
+        service, username = entry(target, profile=profile, field=field)
+        return bool(self._call(at, "read", lambda b: b.get_password(service, username)))
+
     def set(self, target: str, *, profile: str, field: str, value: str) -> None:
         at = where(profile, field, f"keyring:{target}")
         service, username = entry(target, profile=profile, field=field)
@@ -119,45 +124,50 @@ class KeyringSource:
             )
         try:
             self._call(at, "delete", lambda b: b.delete_password(service, username), backend)
+            return
         except keyring.errors.PasswordDeleteError:
-            raise SecretNotFound(
-                f"{at}: no keyring entry ({_describe(target, profile, field)}); nothing to remove"
-            ) from None
+            pass  # raised below, outside the handler: no backend exception as its context
+        raise SecretNotFound(
+            f"{at}: no keyring entry ({_describe(target, profile, field)}); nothing to remove"
+        )
 
     @staticmethod
     def _call(at: str, verb: str, op: Any, backend: KeyringBackend | None = None) -> Any:
         import keyring.errors  # deferred: keyring loads only when an entry is used
 
         backend = backend or _backend(at)
+        # Each failure is raised after the handler, not inside it: raised inside, it would keep
+        # the backend's exception as __context__ (``from None`` only hides it), and on a write
+        # that exception may hold the value being stored.
+        failure: SecretError
         try:
             return op(backend)
         except keyring.errors.PasswordDeleteError:
             raise
         except keyring.errors.KeyringLocked:
-            raise SecretBackendUnavailable(
+            failure = SecretBackendUnavailable(
                 f"{at}: the keyring is locked and no unlock prompt could be shown; unlock it "
                 "(log in to the desktop, or `gnome-keyring-daemon --unlock` on a headless "
                 "machine) and try again"
-            ) from None
+            )
         except keyring.errors.NoKeyringError:
-            raise SecretBackendUnavailable(
-                f"{at}: no keyring is available here; {_NO_KEYRING}"
-            ) from None
+            failure = SecretBackendUnavailable(f"{at}: no keyring is available here; {_NO_KEYRING}")
         except keyring.errors.InitError:
             # e.g. gnome-keyring started without --unlock: it wants a prompt nobody can answer.
-            raise SecretBackendUnavailable(
+            failure = SecretBackendUnavailable(
                 f"{at}: the keyring could not be opened (it needs an unlock or setup prompt "
                 f"that cannot be shown here); unlock it, or {_NO_KEYRING}"
-            ) from None
+            )
         except keyring.errors.KeyringError as exc:
             # The class name only: on a write, the backend's message might quote its input.
-            raise SecretError(
+            failure = SecretError(
                 f"{at}: the keyring refused to {verb} the entry ({type(exc).__name__}); check "
                 "the keyring with `keyring diagnose`"
-            ) from None
+            )
         except Exception as exc:
             # D-Bus and backend-specific errors that keyring lets through.
-            raise SecretBackendUnavailable(
+            failure = SecretBackendUnavailable(
                 f"{at}: the keyring backend failed to {verb} the entry ({type(exc).__name__}); "
                 f"check it with `keyring diagnose`, or {_NO_KEYRING}"
-            ) from None
+            )
+        raise failure

@@ -28,6 +28,9 @@ class WritableSecretSource(SecretSource, Protocol):
     def ready(self, target: str, *, profile: str, field: str) -> None:
         """Raise ``SecretError`` if a write cannot work here, before anyone types a value."""
 
+    def exists(self, target: str, *, profile: str, field: str) -> bool:
+        """Whether the entry holds a value now (read and dropped: never returned)."""
+
     def set(self, target: str, *, profile: str, field: str, value: str) -> None: ...
 
     def delete(self, target: str, *, profile: str, field: str) -> None: ...
