@@ -402,6 +402,9 @@ def validate(composed: Composed) -> Profile:
         raise error
     assert profile is not None
     profile._provenance = provenance(composed, profile.redacted())
+    # The trust rule travels with the profile, so every path that validates a composition
+    # (load_profile, doctor, show --reveal) resolves its secrets under it.
+    profile._untrusted = composed.untrusted
     return profile
 
 

@@ -365,7 +365,6 @@ def load_validated(name: str | None, config: ConfigArg) -> tuple[Profile, tuple[
         )
         fresh = validate(composed)
         fresh._warnings = composed.warnings
-        fresh._untrusted = composed.untrusted
         return fresh, composed.warnings
     resolved = resolve_profile(name, config)
     from ._models import Profile  # deferred: pydantic is slow to import

@@ -105,6 +105,24 @@ def test_an_untrusted_project_file_runs_no_exec_until_trusted(repo: Path, tmp_pa
     assert "no exec: command" in refusal(kwargs)
 
 
+def test_doctor_runs_no_exec_of_an_untrusted_project_file(repo: Path, tmp_path: Path) -> None:
+    # doctor resolves every secret to check it; under the trust rule, as driver_kwargs() does.
+    marker = tmp_path / "ran"
+    script = tool(tmp_path / "tools", marker)
+    write_file(repo / "connprof.yaml", profile_text(f"exec:{script} read orders"))
+    report = connprof.doctor("orders", timeout=0.5)
+    (check,) = [c for c in report.checks if c.step == "secrets"]
+    assert (check.ok, check.problem) == (False, "secret_unresolved")
+    assert "connprof trust" in check.message
+    assert not marker.exists()
+    code, out, err = run_cli("doctor", "orders", "--offline")
+    assert code == 1 and "connprof trust" in out and CANARY not in out + err
+    run_cli("trust", code=0)
+    report = connprof.doctor("orders", timeout=0.5)
+    (check,) = [c for c in report.checks if c.step == "secrets"]
+    assert check.ok and marker.exists() and CANARY not in report.to_json()
+
+
 def test_a_project_file_cannot_send_the_users_ssh_key_until_trusted(
     repo: Path, ssh_key: Path
 ) -> None:

@@ -98,6 +98,15 @@ def _secrets(c: _Checker, resolver: SecretResolver, offline: bool) -> None:
     for field_name, reference in profile_references(c.profile):
         kind = reference.partition(":")[0]
         if offline and kind in _RUNS_A_PROGRAM:
+            try:
+                refused = resolver.refused(reference, field_name)
+            except SecretError as exc:
+                refused = str(exc)
+            if refused is not None:  # the trust rule (or a malformed reference) says no already
+                c.add("secrets", False, _one_line(refused), "secret_unresolved")
+                if field_name == "tls.client_key_password":
+                    c.out.tls_ready = False
+                continue
             c.add(
                 "secrets",
                 True,

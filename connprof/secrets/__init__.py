@@ -208,6 +208,17 @@ class SecretResolver:
             )
         return self._values[key]
 
+    def refused(self, reference: str, field: str) -> str | None:
+        """Why the trust rule refuses ``reference`` (one line, as ``get`` raises it), or None.
+
+        Nothing is resolved: ``doctor --offline`` tells an untrusted ``exec:`` apart this way
+        without running it.
+        """
+        field = resolve_field_name(field)
+        kind, target, at = _parse(reference, self._profile, field)
+        why = _refused(kind, target, self._untrusted)
+        return None if why is None else f"{at}: {why}"
+
     def __repr__(self) -> str:
         return f"SecretResolver(profile={self._profile!r}, resolved={len(self._values)})"
 

@@ -275,31 +275,9 @@ def test_a_profile_that_does_not_load_raises(tmp_path: Path, run_doctor: Doctor)
         connprof.doctor("nope", config=str(write_file(tmp_path / "x.yaml", "profiles: {}\n")))
 
 
-# An `exec:` source as a plugin, until the built-in one lands; both run COMMAND ARGS without a
-# shell and read its stdout, so this test holds for either.
-EXEC = """\
-    import shlex, subprocess
-
-    class ExecSource:
-        def get(self, target, *, profile, field):
-            done = subprocess.run(shlex.split(target), capture_output=True, text=True, check=True)
-            return done.stdout.rstrip("\\n")
-"""
-
-
 def test_exec_references_are_not_run_offline_and_are_run_online(
     tmp_path: Path, run_doctor: Doctor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.helpers import install_plugin
-
-    install_plugin(
-        tmp_path / "site",
-        monkeypatch,
-        group="connprof.secret_sources",
-        name="exec",
-        target="connprof_exec_test:ExecSource",
-        source=EXEC,
-    )
     marker = tmp_path / "ran"
     monkeypatch.setenv("EXEC_VALUE", "pw-from-exec")  # the value is not in the reference
     auth = {"user": "app", "password": f"exec:sh -c 'touch {marker}; echo $EXEC_VALUE'"}
