@@ -24,10 +24,10 @@ def run(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    rows = [{k: printable(str(v)) for k, v in r.items()} for r in rows]
     columns = ("name", "driver", "endpoints", "tls", "source")
     # The default profile (what `show` without NAME uses) is marked after its name.
     rows = [{**r, "name": f"{r['name']} (default)" if r["default"] else r["name"]} for r in rows]
+    rows = [{k: printable(str(v)) for k, v in r.items() if k != "default"} for r in rows]
     widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns[:-1]}
     sys.stdout.write("  ".join(c.upper().ljust(widths.get(c, 0)) for c in columns).rstrip() + "\n")
     for r in rows:
