@@ -10,7 +10,7 @@ The oracle reads the built objects (contexts, driver options), not connprof's ow
 
 Bounded for CI: a fixed example budget (200 each), no deadline (the first context loads the trust
 store). For a longer local run: ``CONNPROF_FUZZ_EXAMPLES=20000 .venv/bin/python -m pytest -q
--p no:cacheprovider tests/test_fuzz_tls.py``.
+-p no:cacheprovider tests/fuzz/test_fuzz_tls.py``.
 """
 
 from __future__ import annotations
