@@ -20,10 +20,12 @@ def run(args: argparse.Namespace) -> int:
     from .._config import summarize_profiles  # deferred: lint and schema never load _config
 
     rows = summarize_profiles(args.config)
+    # Exit 1 when a profile has a problem, whatever the format (a script reads the code).
+    code = 1 if any("problem" in r for r in rows) else 0
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
+        return code
     columns = ("name", "driver", "endpoints", "tls", "source")
     # The default profile (what `show` without NAME uses) is marked after its name.
     rows = [{**r, "name": f"{r['name']} (default)" if r["default"] else r["name"]} for r in rows]
@@ -35,4 +37,4 @@ def run(args: argparse.Namespace) -> int:
         if "problem" in r:
             line += f"  (invalid: {r['problem']})"
         sys.stdout.write(line + "\n")
-    return 0 if not any("problem" in r for r in rows) else 1
+    return code

@@ -89,6 +89,18 @@ def test_list_marks_the_default_profile(cfg: str, monkeypatch: pytest.MonkeyPatc
     assert marked() == []
 
 
+def test_list_exits_1_for_a_broken_profile_in_both_formats(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        'profiles:\n  ok: {driver: pymongo, hosts: [db1]}\n  bad: {driver: pymongo, uri: "mongodb://"}\n'
+    )
+    for fmt in ("text", "json"):
+        done = run_cli("--config", str(path), "list", "--format", fmt)
+        assert done.returncode == 1, (fmt, done.stdout, done.stderr)
+    rows = json.loads(done.stdout)
+    assert [("problem" in r) for r in rows] == [True, False]
+
+
 def test_list_json(cfg: str) -> None:
     done = run_cli("list", "--format", "json", "--config", cfg, code=0)
     rows = json.loads(done.stdout)
