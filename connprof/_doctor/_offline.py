@@ -13,12 +13,12 @@ import datetime as dt
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._errors import PluginError, SecretError, UnsupportedSetting
 from .._safeio import TLS_FILE_LIMIT, read_regular
-from ._problems import hint
-from ._report import OFFLINE_TARGET, Check
+from ._problems import checked
+from ._report import OFFLINE_TARGET, Check, Step
 
 if TYPE_CHECKING:
     from .._models import Profile
@@ -49,7 +49,7 @@ class _Checker:
 
     def add(
         self,
-        step: Any,
+        step: Step,
         ok: bool,
         message: str,
         problem: str | None = None,
@@ -57,12 +57,19 @@ class _Checker:
         warning: bool = False,
         caveat: str | None = None,
     ) -> None:
-        code = problem or caveat
-        text = None
-        if code is not None and (not ok or warning):
-            text = hint(code, profile=self.profile.name, driver=self.profile.driver)
+        p = self.profile
         self.out.checks.append(
-            Check(OFFLINE_TARGET, step, ok, message, problem if not ok else None, text, warning)
+            checked(
+                OFFLINE_TARGET,
+                step,
+                ok,
+                message,
+                problem,
+                warning=warning,
+                caveat=caveat,
+                profile=p.name,
+                driver=p.driver,
+            )
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from ..drivers._endpoints import is_ip
 from ._offline import EXPIRY_WARNING
 from ._plan import TLSPlan
-from ._problems import classify_connect, classify_tls, hint
+from ._problems import checked, classify_connect, classify_tls
 from ._report import CertificateInfo, Check, Step
 
 __all__ = ["ENDPOINT_STEPS", "Endpoint", "lookup", "peer_certificate", "target_of"]
@@ -71,10 +71,18 @@ class Endpoint:
         warning: bool = False,
         caveat: str | None = None,
     ) -> None:
-        code = problem if not ok else caveat
-        text = hint(code, profile=self.profile_name, driver=self.driver) if code else None
         self.checks.append(
-            Check(self.target, step, ok, message, problem if not ok else None, text, warning)
+            checked(
+                self.target,
+                step,
+                ok,
+                message,
+                problem,
+                warning=warning,
+                caveat=caveat,
+                profile=self.profile_name,
+                driver=self.driver,
+            )
         )
 
     def close(self) -> None:

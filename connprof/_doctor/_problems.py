@@ -12,6 +12,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 
+from ._report import Check, Step
+
 __all__ = ["HINTS", "Classified", "classify_connect", "classify_tls", "hint"]
 
 #: Every stable problem code, and the one line of what to do. ``{profile}`` and ``{driver}``
@@ -142,6 +144,24 @@ def hint(code: str, *, profile: str, driver: str) -> str:
     text = HINTS.get(code) or CAVEATS[code]
     text = text.replace("{profile}", profile).replace("{driver}", driver)
     return text + _DRIVER_HINTS.get((code, driver), "")
+
+
+def checked(
+    target: str,
+    step: Step,
+    ok: bool,
+    message: str,
+    problem: str | None,
+    *,
+    warning: bool,
+    caveat: str | None,
+    profile: str,
+    driver: str,
+) -> Check:
+    """One check, with the hint of its code: a failure's problem, or a passing check's caveat."""
+    code = problem if not ok else caveat
+    text = hint(code, profile=profile, driver=driver) if code else None
+    return Check(target, step, ok, message, problem if not ok else None, text, warning)
 
 
 @dataclass(frozen=True)
