@@ -32,10 +32,10 @@ from ._derive import (
     read_string,
     string_field,
 )
-from ._discover import ConfigArg, discover, nothing_found
+from ._discover import ConfigArg, discover, nothing_found, override_variables
 from ._errors import DsnError, ProfileNotFound, ProfileValidationError, UnsupportedSetting, UriError
 from ._merge import merge, normalize_fragment, tag
-from ._overrides import Override, override_fragment, override_variables, parse_overrides
+from ._overrides import Override, override_fragment, parse_overrides
 from ._paths import file_values
 from ._yaml import Fragment, Origin, Path, ProfileFile, read_profile_file, suggest
 from .drivers._endpoints import split_host

@@ -19,9 +19,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._discover import ConfigArg, discover, nothing_found
+from ._discover import ConfigArg, discover, nothing_found, override_variables
 from ._errors import PluginError, ProfileNotFound, ProfileValidationError, UnsupportedSetting
-from ._overrides import override_variables
 from ._safeio import open_regular, read_fd
 from ._version import __version__
 from ._yaml import PROFILE_NAME, ProfileFile, read_profile_file

@@ -8,15 +8,35 @@ home directory) above the personal files in the user config dir.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ._errors import ConfigNotFound
 
-__all__ = ["ConfigArg", "discover", "find_project_file", "nothing_found", "user_config_dir"]
+__all__ = [
+    "OVERRIDE_PREFIX",
+    "ConfigArg",
+    "discover",
+    "find_project_file",
+    "nothing_found",
+    "override_variables",
+    "user_config_dir",
+]
 
 ConfigArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
 PROJECT_FILE = "connprof.yaml"
+#: ``CONNPROF__<PROFILE>__<FIELD>``: one field of one profile (``connprof._overrides`` reads them).
+OVERRIDE_PREFIX = "CONNPROF__"
+
+
+def override_variables(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The override variables set now, sorted by name (read per call, never at import).
+
+    Here, beside the other variables discovery reads, so a warm ``show`` that has none does not
+    load the module that parses them.
+    """
+    env = os.environ if environ is None else environ
+    return {k: env[k] for k in sorted(env) if k.startswith(OVERRIDE_PREFIX)}
 
 
 def user_config_dir() -> str:

@@ -17,27 +17,21 @@ secret is refused by validation, as in a file. Every value's origin is ``env VAR
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._discover import OVERRIDE_PREFIX
 from ._errors import ProfileValidationError
 from ._paths import SECRET_PATHS
 from ._yaml import Fragment, Origin, Path, suggest
 
-__all__ = ["PREFIX", "Override", "env_spelling", "override_fragment", "override_variables",
+__all__ = ["PREFIX", "Override", "env_spelling", "override_fragment",
            "parse_overrides"]  # fmt: skip
 
-PREFIX = "CONNPROF__"
+PREFIX = OVERRIDE_PREFIX
 #: The blocks a ``__SUBFIELD`` may go into.
 _BLOCKS = ("tls", "auth", "options")
-
-
-def override_variables(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The override variables set now, sorted by name (read per call, never at import)."""
-    env = os.environ if environ is None else environ
-    return {k: env[k] for k in sorted(env) if k.startswith(PREFIX)}
 
 
 def env_spelling(name: str) -> str:

@@ -16,7 +16,6 @@ from .._errors import ConnprofError
 from .._redact import printable
 from .._version import __version__
 from . import (
-    _complete,
     add_cmd,
     completion_cmd,
     doctor_cmd,
@@ -76,9 +75,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
-    hidden = _complete.main_if_hidden(argv)  # a TAB: answer before building the parser
-    if hidden is not None:
-        return hidden
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] == ["__complete"]:  # a TAB (completion_cmd's script): answer before the parser
+        from . import _complete  # deferred: only a TAB loads the completer
+
+        return _complete.run_hidden(words[1:])
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -22,9 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["candidates", "run"]
-
-HIDDEN = "__complete"
+__all__ = ["candidates", "run", "run_hidden"]
 
 
 def _join_equals(words: list[str], cword: int) -> tuple[list[str], int]:
@@ -123,11 +121,8 @@ def run(argv: Sequence[str]) -> int:
     return 0
 
 
-def main_if_hidden(argv: Sequence[str] | None) -> int | None:
-    """The exit code when ``argv`` is the hidden completion call, else None."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    if not args or args[0] != HIDDEN:
-        return None
+def run_hidden(args: Sequence[str]) -> int:
+    """Answer the hidden completion call ``connprof __complete ARGS``: stderr goes nowhere."""
     devnull = open(os.devnull, "w")  # noqa: SIM115 - stays open to the process's end
     sys.stderr = devnull  # nothing a library might print reaches the user's prompt
-    return run(args[1:])
+    return run(args)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 from typing import Any
 
@@ -133,6 +132,8 @@ complete -c connprof -f -a '(__connprof_complete)'
 
 def script(shell: str, parser: argparse.ArgumentParser) -> str:
     """The completion script for ``shell`` with the table of ``parser`` written into it."""
+    import shlex  # deferred: every command imports this module to build the parser
+
     spec = json.dumps(build_spec(parser), separators=(",", ":"), sort_keys=True)
     template = {"bash": _BASH, "zsh": _ZSH, "fish": _FISH}[shell]
     return template % {"spec": shlex.quote(spec), "connprof": _executable()}
@@ -140,6 +141,8 @@ def script(shell: str, parser: argparse.ArgumentParser) -> str:
 
 def _executable() -> str:
     """The ``connprof`` that printed the script (a venv's, say), so a TAB asks the same one."""
+    import shlex  # deferred: every command imports this module to build the parser
+
     path = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     if os.path.basename(path) == "connprof" and os.access(path, os.X_OK):
         return shlex.quote(path)
