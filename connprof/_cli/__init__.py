@@ -34,7 +34,39 @@ __all__ = ["main", "run"]
 Command = Callable[[argparse.Namespace], int]
 
 
-def _parser() -> argparse.ArgumentParser:
+#: Each command, and the module that adds its options. A run builds only its own command's
+#: options (argparse spends milliseconds on each); --help, an unknown word and `completion`
+#: build them all. tests/cli/test_cli.py checks this table against the full parser.
+COMMANDS: dict[str, Any] = {
+    "list": list_cmd,
+    "show": show,
+    "doctor": doctor_cmd,
+    "lint": lint_cmd,
+    "schema": schema_cmd,
+    "secret": secret_cmd,
+    "parse": parse_cmd,
+    "import": parse_cmd,
+    "add": add_cmd,
+    "trust": trust_cmd,
+    "fingerprint": fingerprint_cmd,
+    "completion": completion_cmd,
+}
+
+
+def _command_word(words: Sequence[str]) -> str | None:
+    """The command ``words`` name, if it is plain: no option but ``--config`` comes before it."""
+    rest = iter(words)
+    for word in rest:
+        if word == "--config":
+            next(rest, None)
+        elif not word.startswith("--config="):
+            return word if word in COMMANDS and word != "completion" else None
+    return None
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with ``command`` only that command's options."""
+
     def config_option(parser: argparse.ArgumentParser, dest: str) -> None:
         parser.add_argument(
             "--config",
@@ -55,20 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(parser=parser)  # for a command that describes the CLI (completion)
     parser.add_argument("--version", action="version", version=f"connprof {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands = (
-        list_cmd,
-        show,
-        doctor_cmd,
-        lint_cmd,
-        schema_cmd,
-        secret_cmd,
-        parse_cmd,
-        add_cmd,
-        trust_cmd,
-        fingerprint_cmd,
-        completion_cmd,
-    )
-    for module in commands:
+    modules = [COMMANDS[command]] if command is not None else COMMANDS.values()
+    for module in dict.fromkeys(modules):  # parse_cmd adds two commands: once
         module.add_parser(sub, common)
     return parser
 
@@ -80,9 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import _complete  # deferred: only a TAB loads the completer
 
         return _complete.run_hidden(words[1:])
-    parser = _parser()
+    parser = _parser(_command_word(words))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     args.config = [*args.config_before, *args.config_after] or None

@@ -421,3 +421,32 @@ def test_list_reads_tls_settings_inside_a_uri_or_dsn(tmp_path: Path) -> None:
     assert rows["mongo-insecure"]["tls"] == "on, verify none, min 1.2"
     assert rows["exa-nocheck"]["tls"] == "on, nocertcheck, min 1.2"
     assert rows["mongo-plain"]["tls"] == "on, verify full, min 1.2"
+
+
+def test_each_command_builds_the_same_options_alone_as_in_the_whole_parser() -> None:
+    # A run builds only its command's options (start-up time); the table must name every one.
+    import argparse
+
+    from connprof._cli import COMMANDS, _command_word, _parser
+
+    def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return dict(action.choices)
+
+    whole = subparsers(_parser())
+    assert set(whole) == set(COMMANDS)
+    for name, full in whole.items():
+        alone = subparsers(_parser(name))[name]
+        assert alone.format_help() == full.format_help(), name
+    assert _command_word(["--config", "show", "list"]) == "list"
+    assert _command_word(["--config=a.yaml", "show", "prod"]) == "show"
+    assert _command_word(["--help", "show"]) is None
+    assert _command_word(["completion", "bash"]) is None  # it describes every command
+    assert _command_word(["nope"]) is None  # argparse lists the commands
+
+
+def test_usage_errors_still_name_every_command() -> None:
+    done = run_cli("nope")
+    assert done.returncode == 2
+    for name in ("show", "doctor", "trust", "completion"):
+        assert name in done.stderr
