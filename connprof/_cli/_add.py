@@ -253,11 +253,16 @@ def _target(args: argparse.Namespace) -> str:
 def _read(target: str) -> tuple[str, int | None]:
     """The file's text and mode, ``("", None)`` when it does not exist yet."""
     # deferred: loaded only when add gets here
-    from .._safeio import read_regular
+    from .._safeio import PROFILE_FILE_LIMIT, open_regular, read_fd
 
     try:
-        raw = read_regular(target, limit=64 * 1024 * 1024)
-        mode = os.stat(target).st_mode & 0o7777
+        # One open: the mode kept is that of the file read, not of whatever the path names later.
+        fd, st = open_regular(target)
+        try:
+            raw = read_fd(fd, target, limit=PROFILE_FILE_LIMIT)
+        finally:
+            os.close(fd)
+        mode = st.st_mode & 0o7777
     except FileNotFoundError:
         return "", None
     except OSError as exc:
