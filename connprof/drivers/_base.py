@@ -67,6 +67,21 @@ class DriverSpec:
     #: ``explain(data)``: notes by dotted field where the driver does something other than the
     #: value says (pyexasol's pin replaces ``verify``), from the profile's canonical plain data.
     explain: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
+    # -- the client (``Profile.connect()`` and doctor's ``login`` step) -----------------------
+    #: ``timeouts(seconds)``: the keyword arguments that bound the driver's connect and its
+    #: first round trip to ``seconds`` (doctor's ``--timeout``), e.g. ``{"connect_timeout": 5}``.
+    timeouts: Callable[[float], dict[str, Any]] | None = None
+    #: ``ping(client)``: the cheapest round trip on the client ``call(**kwargs)`` returned
+    #: (``SELECT 1``, ``PING``, pymongo's ``ping``); raises the driver's own error.
+    ping: Callable[[Any], object] | None = None
+    #: ``refused_login(error)``: True when the driver's error means the server refused the
+    #: credentials (doctor reports ``auth_failed``), judged by its class or code, not its text.
+    refused_login: Callable[[BaseException], bool] | None = None
+    #: The client's method that releases it (``close``; cassandra and hazelcast: ``shutdown``).
+    close: str = "close"
+    #: ``show --format NAME``: the profile written another way (``uri``, ``env``), secrets left
+    #: out; ``UnsupportedSetting`` for a setting the format cannot say.
+    formats: Mapping[str, Callable[[Profile], str]] = field(default_factory=dict)
 
     def check(self, profile: Profile) -> list[UnsupportedSetting]:
         """Every setting the driver cannot express (empty when it can express them all).
