@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-pytest_plugins = ["tests.helpers"]  # fixtures: certs (trustme), no_default_cas, handshake
+pytest_plugins = ["tests.helpers", "tests.servers"]  # certs, handshake; real servers (lazy)
 
 _CONNPROF_VARS = ("CONNPROF_CONFIG", "CONNPROF_PROFILE", "CONNPROF_NO_CACHE", "CONNPROF_CACHE_DIR",
                   "CONNPROF_TRUST_PROJECT", "CONNPROF_EXEC_TIMEOUT")  # fmt: skip
