@@ -682,7 +682,10 @@ def running_mariadb(
 @pytest.fixture(scope="session")
 def server_root() -> Iterator[Path]:
     """The session's directory for server certificates and data (removed at the end)."""
-    root = Path(tempfile.mkdtemp(prefix="connprof-servers-"))
+    parent = Path(tempfile.gettempdir())
+    if not all(os.stat(p).st_mode & 0o001 for p in (parent, *parent.parents)):
+        parent = Path("/tmp")  # a private TMPDIR: the servers' users could not pass through it
+    root = Path(tempfile.mkdtemp(prefix="connprof-servers-", dir=parent))
     root.chmod(0o755)  # the servers' users pass through it to their own 0700 directories
     try:
         yield root

@@ -8,12 +8,14 @@ from an encrypted key), the capped servers stop at TLS 1.2, and a stopped server
 from __future__ import annotations
 
 import os
+import signal
 import ssl
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import servers
 from tests.servers import (
     MariaDBServer,
     PostgresServer,
@@ -217,3 +219,35 @@ def test_mariadb_capped_at_tls12(mariadb_server_tls12: MariaDBServer) -> None:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     with pytest.raises(pymysql.OperationalError, match=r"(?i)protocol version|TLSV1_ALERT"):
         _mysql(mariadb_server_tls12, ssl=ctx)
+
+
+# -- the fixture machinery itself ----------------------------------------------------------------
+
+
+def test_a_missing_server_skips_unless_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no redis-server on it (nor in the sbin folders)
+    monkeypatch.delenv(servers.REQUIRE_ENV, raising=False)
+    reason = r"redis-server is not installed \(apt-get install redis-server\)"
+    with pytest.raises(pytest.skip.Exception, match=reason):
+        servers._binary("redis-server", "redis-server")
+    monkeypatch.setenv(servers.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match=reason + ".*CONNPROF_REQUIRE_SERVERS=1"):
+        servers._binary("redis-server", "redis-server")
+
+
+def test_a_failed_start_shows_the_log_and_leaves_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "server.log"
+    died = servers._Process(["sh", "-c", "echo 'FATAL: no such thing' >&2; exit 3"], log=log,
+                            cwd=tmp_path, user=None, stop_signal=signal.SIGTERM)  # fmt: skip
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)exited \(status 3\).*FATAL: no such"):
+        died.wait_ready("the test server", lambda: False)
+    monkeypatch.setattr(servers, "START_TIMEOUT", 0.3)
+    stalled = servers._Process(["sleep", "60"], log=log, cwd=tmp_path, user=None,
+                               stop_signal=signal.SIGTERM)  # fmt: skip
+    with pytest.raises(pytest.fail.Exception, match="not ready after"):
+        stalled.wait_ready("the test server", lambda: False)
+    assert not pid_alive(stalled.pid)
