@@ -23,6 +23,7 @@ and stop one more instance where a test needs its own.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import getpass
 import glob
@@ -44,6 +45,7 @@ from typing import Any, NoReturn
 import pytest
 import trustme
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 HOST = "127.0.0.1"  # in the server certificate
 MISMATCH_HOST = "127.0.0.2"  # bound by every server too, and not in its certificate
 REQUIRE_ENV = "CONNPROF_REQUIRE_SERVERS"
@@ -160,6 +162,24 @@ def _as(user: pwd.struct_passwd | None) -> dict[str, Any]:
     return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _dies_with(parent: int, sig: signal.Signals) -> Callable[[], None]:
+    """A ``preexec_fn``: the child gets ``sig`` when this process dies, even by SIGKILL (Linux).
+
+    It runs in the child after the switch to the server's user (which would clear it).
+    """
+
+    def arm() -> None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:  # died before the line above
+            os._exit(1)
+
+    return arm
+
+
 def _env(home: Path) -> dict[str, str]:
     """A small, fixed environment for the servers and their tools (not the test's HOME or PG*)."""
     path = os.environ.get("PATH", "/usr/bin:/bin")
@@ -231,6 +251,8 @@ class _Process:
                 cwd=cwd,
                 env=_env(cwd),
                 start_new_session=True,  # a Ctrl-C reaches pytest, which stops it in order
+                # pytest killed (a CI time-out): the server goes too, not left on its port.
+                preexec_fn=_dies_with(os.getpid(), stop_signal),  # noqa: PLW1509 (prctl only)
                 **_as(user),
             )
         self.pid = self.popen.pid
@@ -436,7 +458,8 @@ def pg_template(root: Path, certs: ServerCerts) -> Iterator[Path]:
         data = _mkdir(base / "data", user)
         _run(
             [bindir / "initdb", "-D", data, "-U", "postgres", "--auth-local=trust",
-             "--auth-host=reject", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
+             "--auth-host=reject", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
+             "--wal-segsize=1"],
             what="initdb",
             cwd=base,
             user=user,
@@ -640,7 +663,7 @@ def running_mariadb(
         port = free_port()
         sock = base / "mysqld.sock"
         argv = [
-            server_binary, "--no-defaults", *([f"--user={user.pw_name}"] if user else []),
+            server_binary, "--no-defaults",
             f"--datadir={data}", f"--bind-address={HOST},{MISMATCH_HOST}", f"--port={port}",
             f"--socket={sock}", f"--pid-file={base / 'mysqld.pid'}", f"--tmpdir={base}",
             *_MARIADB_OPTIONS,
@@ -652,7 +675,7 @@ def running_mariadb(
         if tls_max:
             argv.append(f"--tls-version={tls_max}")
         log = base / "server.log"
-        proc = _Process(argv, log=log, cwd=base, user=None, stop_signal=signal.SIGTERM)
+        proc = _Process(argv, log=log, cwd=base, user=user, stop_signal=signal.SIGTERM)
         try:
             proc.wait_ready(f"MariaDB on port {port}", lambda: sock.exists() and _greets(port))
             pw, cert_pw = "my-pw-" + secrets.token_hex(8), "my-cert-" + secrets.token_hex(8)

@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 import signal
 import ssl
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +255,33 @@ def test_a_failed_start_shows_the_log_and_leaves_no_process(
     with pytest.raises(pytest.fail.Exception, match="not ready after"):
         stalled.wait_ready("the test server", lambda: False)
     assert not pid_alive(stalled.pid)
+
+
+_ORPHAN = """
+import sys, time
+from pathlib import Path
+from tests.servers import make_server_certs, running_redis
+root = Path(sys.argv[1])
+with running_redis(root, make_server_certs(root / "certs")) as server:
+    print(server.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_killed_test_run_takes_its_servers_along(server_root: Path) -> None:
+    """pytest killed outright (a CI time-out): its servers get their stop signal from the kernel."""
+    root = Path(tempfile.mkdtemp(dir=server_root))
+    root.chmod(0o755)
+    run = subprocess.Popen([sys.executable, "-c", _ORPHAN, str(root)], cwd=servers.ROOT,
+                           stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert run.stdout is not None
+        pid = int(run.stdout.readline())
+        assert pid_alive(pid)
+    finally:
+        run.kill()
+        run.wait()
+    deadline = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not pid_alive(pid)
