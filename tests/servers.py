@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import errno
 import getpass
 import glob
 import os
@@ -330,7 +331,9 @@ def free_port() -> int:
             port: int = first.getsockname()[1]
             try:
                 second.bind((MISMATCH_HOST, port))
-            except OSError:
+            except OSError as exc:
+                if exc.errno == errno.EADDRNOTAVAIL:  # not Linux: 127.0.0.2 is not loopback
+                    unavailable(f"{MISMATCH_HOST} cannot be bound here (the mismatch host)")
                 continue
             return port
     raise OSError("no TCP port free on both 127.0.0.1 and 127.0.0.2")
