@@ -8,6 +8,7 @@ authentication maps it), each key also encrypted with a password. Key files are 
 
 The fixtures are session-scoped and lazy: a server starts the first time a test asks for it, and
 stops, by its PID, when the session ends (also after a failed test); its directory is removed.
+If the test run is killed outright, the kernel sends each server its stop signal (PDEATHSIG).
 As root a server runs as its package's system user (``postgres``, ``redis``, ``mysql``);
 otherwise as the current user. Start-up polls with a deadline and fails with the server's log.
 
@@ -536,7 +537,7 @@ class RedisServer(Server):
     client_cert_required: bool
 
 
-def _redis_pong(port: int, certs: ServerCerts, tls_max: str | None) -> bool:
+def _redis_pong(port: int, certs: ServerCerts) -> bool:
     """A TLS handshake (with a client certificate) and a PING on both addresses get an answer."""
     ctx = ssl.create_default_context(cafile=certs.ca)
     ctx.check_hostname = False
@@ -584,7 +585,7 @@ def running_redis(
         log = base / "server.log"
         proc = _Process(argv, log=log, cwd=base, user=user, stop_signal=signal.SIGTERM)
         try:
-            proc.wait_ready(f"Redis on port {port}", lambda: _redis_pong(port, certs, tls_max))
+            proc.wait_ready(f"Redis on port {port}", lambda: _redis_pong(port, certs))
             yield RedisServer(
                 host=HOST, mismatch_host=MISMATCH_HOST, port=port, ca=certs.ca,
                 wrong_ca=certs.wrong_ca, clients=certs.clients, wrong_client=certs.wrong_client,
