@@ -33,7 +33,6 @@ what the profile says:
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -309,6 +308,8 @@ def _uri_host(host: str) -> str:
 
 def format_env(profile: Profile) -> str:
     """``export PGHOST=...`` lines, for ``eval "$(connprof show NAME --format env)"``."""
+    import shlex  # deferred: only this format quotes for a shell; the registry loads this module
+
     lines = []
     for key, value in plain_values(NAME, emit(profile), "env").items():
         variable = _known(profile, key, "env", "libpq's environment")

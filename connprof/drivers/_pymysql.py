@@ -51,14 +51,16 @@ _VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 def emit(profile: Profile) -> dict[str, Any]:
     """The ``pymysql.connect`` keyword arguments; ``UnsupportedSetting`` for the rest."""
     hosts = profile.hosts or ()
-    if len(hosts) != 1:
+    if len(hosts) > 1:
         raise UnsupportedSetting(
             NAME,
             "hosts",
             "pymysql.connect opens one connection to one server; keep one host (or a proxy "
             "such as MaxScale or ProxySQL in front of the others)",
         )
-    host, port = split_host(hosts[0], profile.port or DEFAULT_PORT)
+    # A profile always has hosts; none is check()'s copy with the refused hosts taken out.
+    entry = hosts[0] if hosts else "localhost"
+    host, port = split_host(entry, profile.port or DEFAULT_PORT)
     kw: dict[str, Any] = {"host": host, "port": port}
     kw.update(_auth(profile))
     if profile.database is not None:

@@ -61,14 +61,16 @@ _URL_TYPES: dict[str, type] = {
 def emit(profile: Profile) -> dict[str, Any]:
     """The ``redis.Redis`` keyword arguments; ``UnsupportedSetting`` for what it cannot say."""
     hosts = profile.hosts or ()
-    if len(hosts) != 1:
+    if len(hosts) > 1:
         raise UnsupportedSetting(
             NAME,
             "hosts",
             "redis.Redis connects to one server; keep one host (for Sentinel or Cluster, build "
             "redis.sentinel.Sentinel or redis.cluster.RedisCluster in your code)",
         )
-    host, port = split_host(hosts[0], profile.port or DEFAULT_PORT)
+    # A profile always has hosts; none is check()'s copy with the refused hosts taken out.
+    entry = hosts[0] if hosts else "localhost"
+    host, port = split_host(entry, profile.port or DEFAULT_PORT)
     kw: dict[str, Any] = {"host": host, "port": port}
     if profile.database is not None:
         if not profile.database.isdigit() or not profile.database.isascii():
