@@ -44,6 +44,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format in DRIVER_FORMATS and (args.reveal or args.explain):
+        flag = "--reveal" if args.reveal else "--explain"
+        print(
+            f"connprof: error: {flag} does not go with --format {args.format}, which never "
+            f"writes a secret or a source; use {flag} with --format yaml, json or kwargs",
+            file=sys.stderr,
+        )
+        return 2
     # deferred: every command imports this module (the parser); lint and schema need no _config
     from .._config import resolve_profile
 

@@ -310,7 +310,9 @@ def format_env(profile: Profile) -> str:
     """``export PGHOST=...`` lines, for ``eval "$(connprof show NAME --format env)"``."""
     import shlex  # deferred: only this format quotes for a shell; the registry loads this module
 
-    lines = []
+    # A service (PGSERVICE) outranks the variables, and a stray PGHOSTADDR would send the
+    # connection elsewhere: neither is the profile's.
+    lines = ["unset PGSERVICE PGHOSTADDR"]
     for key, value in plain_values(NAME, emit(profile), "env").items():
         variable = _known(profile, key, "env", "libpq's environment")
         lines.append(f"export {variable}={shlex.quote(str(value))}")

@@ -113,3 +113,10 @@ def test_show_still_imports_no_driver(config: str) -> None:
             capture_output=True, text=True, timeout=60, check=True,
         )  # fmt: skip
         assert proc.stderr.splitlines()[-1] == "[]", proc.stderr
+
+
+@pytest.mark.parametrize("flag", ["--reveal", "--explain"])
+def test_reveal_and_explain_do_not_go_with_the_formats(config: str, flag: str) -> None:
+    code, out, err = run_cli("--config", config, "show", "pg", "--format", "uri", flag)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"connprof: error: {flag} does not go with --format uri")

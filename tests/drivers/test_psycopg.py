@@ -196,6 +196,9 @@ def _env_seen_by_libpq(profile_file: Path, name: str) -> dict[str, str]:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["CONNPROF_NO_CACHE"] = "1"
+    # What a shell may hold already: a service would outrank every variable, an address would
+    # send the connection elsewhere.
+    env.update(PGSERVICE="elsewhere", PGHOSTADDR="192.0.2.99")
     proc = subprocess.run(
         ["bash", "-c", script, "bash", str(profile_file), name, probe],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=True,
@@ -214,6 +217,8 @@ def test_eval_of_the_env_format_gives_libpq_the_same_settings(
     seen = _env_seen_by_libpq(tmp_path / "profiles.yaml", profile_name(row))
     assert {k: seen.get(k) for k in _without_secrets(kw)} == _without_secrets(kw)
     assert "password" not in seen and "sslpassword" not in seen
+    assert "service" not in seen
+    assert "hostaddr" not in seen
 
 
 def test_env_refuses_a_keyword_libpq_reads_from_no_variable(
