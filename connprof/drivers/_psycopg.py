@@ -265,8 +265,8 @@ _REFUSED_TEXTS = (
     "no pg_hba.conf entry",
     "certificate authentication failed",
     "peer authentication failed",
-    "server requested a password but",
-    "no password supplied",
+    'fatal:  role "',  # ... does not exist (28000)
+    "no password supplied",  # libpq: the server asked for a password and none was given
 )
 
 

@@ -278,6 +278,7 @@ def test_refused_login_by_sqlstate_and_by_the_servers_words() -> None:
         'password authentication failed for user "app"'
     )
     assert refused_login(failed)
+    assert refused_login(psycopg.OperationalError('... failed: FATAL:  role "app" does not exist'))
     assert not refused_login(psycopg.OperationalError("connection failed: Connection refused"))
     assert not refused_login(psycopg.errors.lookup("42P01")("no such table"))
     assert not refused_login(ValueError("password authentication failed"))
