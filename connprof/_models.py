@@ -472,7 +472,8 @@ class Profile(_Frozen):
 
         Pass them on: ``pymongo.MongoClient(**kw)``, ``cassandra.cluster.Cluster(**kw)``,
         ``crate.client.connect(**kw)``, ``hazelcast.HazelcastClient(**kw)``,
-        ``pyexasol.connect(**kw)``. Raises ``UnsupportedSetting`` for what the driver cannot
+        ``pyexasol.connect(**kw)``, ``psycopg.connect(**kw)``, ``redis.Redis(**kw)``,
+        ``pymysql.connect(**kw)``. Raises ``UnsupportedSetting`` for what the driver cannot
         express and ``SecretError`` for a reference that does not resolve. The returned dict's
         repr hides the secret values.
         """

@@ -38,7 +38,7 @@ DESCRIPTIONS = {
     "Profile.dsn": "pyexasol: an Exasol DSN, host[a..b][/FINGERPRINT|/nocertcheck][:port], ...",
     "Profile.hosts": "Endpoints: host, host:port or [v6]:port; crate also takes https:// URLs.",
     "Profile.port": "Port for hosts without one; defaults to the driver's port.",
-    "Profile.database": "Default database, keyspace or schema.",
+    "Profile.database": "Default database, keyspace or schema; redis: the database number.",
     "Profile.options": "Extra driver keyword arguments, passed verbatim (no TLS or auth keys).",
     "Profile.allow_insecure": (
         "Acknowledges a setting that turns verification off or below TLS 1.2."
@@ -57,7 +57,7 @@ DESCRIPTIONS = {
     "TLS.server_name": "Name to send as SNI and to verify, when it differs from the host.",
     "TLS.ocsp": "OCSP endpoint checks where the driver supports them.",
     "Auth.user": "User name.",
-    "Auth.mechanism": "MongoDB authMechanism.",
+    "Auth.mechanism": "MongoDB authMechanism; psycopg: libpq's require_auth (scram-sha-256 ...).",
     "Auth.source": "MongoDB authSource.",
     "Auth.properties": "MongoDB authMechanismProperties.",
 }

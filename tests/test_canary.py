@@ -112,6 +112,11 @@ profiles:
     driver: pymongo
     hosts: [db.example.com]
     auth: {{user: app, password: "{refs["password"]}"}}
+  {name}-pg:
+    driver: psycopg
+    hosts: [pg.example.com]
+    auth: {{user: app, password: "{refs["password"]}"}}
+    tls: {{client_cert: client.pem, client_key: client.key, client_key_password: "{key_password}"}}
   {name}-missing:
     driver: pymongo
     hosts: [db.example.com]
@@ -203,6 +208,10 @@ def cli_runs(name: str, good: Path, bad: Path) -> list[tuple[list[str], str]]:
         for extra in ([], ["--explain"], ["--format", "json"], ["--format", "json", "--explain"],
                       ["--format", "yaml"], ["--format", "kwargs"]):  # fmt: skip
             runs.append([*g, "show", profile, *extra])
+    # The other formats leave every secret out (and say so on stderr, by field name).
+    for profile, formats in ((f"{name}-pg", ("uri", "env")), (f"{name}-mongo", ("uri",))):
+        for fmt in formats:
+            runs.append([*g, "show", profile, "--format", fmt])
     for profile in ("leak-plain", "leak-uri", "leak-option"):
         runs.append([*b, "show", profile])
         runs.append([*b, "show", profile, "--reveal"])
@@ -277,6 +286,8 @@ def test_no_cli_command_shows_the_canary(
     assert codes[f"--config {good} secret check {name}-mongo"] == 0
     assert codes[f"--config {good} secret check {name}-missing"] == 1
     assert codes[f"--config {bad} show leak-plain"] == 1
+    assert codes[f"--config {good} show {name}-pg --format env"] == 0
+    assert codes[f"--config {good} show {name}-mongo --format uri"] == 0
 
 
 # -- the library -------------------------------------------------------------------------------

@@ -823,7 +823,7 @@ def test_provenance_of_a_discovered_project_file_is_relative(isolated, no_cache)
 
 _BROKEN = (
     "    driver: cassandra\n    hosts: [h{i}]\n    bogus_key: 1\n",
-    "    driver: postgres\n    hosts: [h{i}]\n",
+    "    driver: oracledb\n    hosts: [h{i}]\n",
     "    driver: cassandra\n    hosts: [h{i}]\n    auth: {{password: hunter{i}}}\n",
     "    driver: cassandra\n    hosts: [h{i}]\n    tls: {{verfiy: none}}\n",
 )

@@ -114,7 +114,7 @@ def test_the_contract_example_is_valid(validator: Any) -> None:
         ("profile:\n  p: {driver: crate, hosts: [x]}\n", "unknown top-level key"),
         ("profiles:\n  p: {driver: crate, auth: {password: hunter2}}\n", "plaintext password"),
         ("profiles:\n  p: {driver: crate, tls: {client_key_password: s3cret}}\n", "plaintext key"),
-        ("profiles:\n  p: {driver: postgres, hosts: [x]}\n", "bad driver"),
+        ("profiles:\n  p: {driver: oracledb, hosts: [x]}\n", "bad driver"),
         ("profiles:\n  p: {driver: crate, tls: {verify: maybe}}\n", "bad verify"),
         ("profiles:\n  -bad: {driver: crate}\n", "bad profile name"),
         ("version: 2\nprofiles: {}\n", "bad version"),

@@ -121,10 +121,10 @@ def _path(value: str | None) -> str | None:
 def _gather(args: argparse.Namespace, asker: Asker) -> dict[str, Any]:
     """The profile body the answers make; flags first, questions for the rest."""
     # deferred: the registry imports every driver module; only add asks for a driver
-    from ..drivers._registry import builtin_spec, resolve_driver
+    from ..drivers._registry import BUILTIN, builtin_spec, resolve_driver
 
     driver = args.driver or asker.ask(
-        "driver (pymongo, cassandra, crate, hazelcast, pyexasol)",
+        f"driver ({', '.join(BUILTIN)})",
         "--driver",
         required=True,
         check=_check_driver,

@@ -23,7 +23,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "text is kept byte for byte, and nothing is written unless the profile validates.",
     )
     p.add_argument("name", metavar="NAME", help="the new profile's name")
-    p.add_argument("--driver", help="pymongo, cassandra, crate, hazelcast or pyexasol (or alias)")
+    p.add_argument(
+        "--driver",
+        help="pymongo, cassandra, crate, hazelcast, pyexasol, psycopg, redis or pymysql (or alias)",
+    )
     p.add_argument(
         "--host",
         action="append",

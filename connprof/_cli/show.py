@@ -9,6 +9,10 @@ from typing import Any
 
 from .._redact import printable
 
+#: ``--format`` values a driver writes itself (``DriverSpec.formats``); tests/cli pins this list
+#: against the drivers, so that parsing the command line imports none of them.
+DRIVER_FORMATS = ("uri", "env")
+
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
@@ -22,9 +26,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", help="profile name (default: CONNPROF_PROFILE or 'default:')")
     p.add_argument(
         "--format",
-        choices=("yaml", "json", "kwargs"),
+        choices=("yaml", "json", "kwargs", *DRIVER_FORMATS),
         default="yaml",
-        help="yaml (default), json, or kwargs: only the driver arguments, as JSON",
+        help="yaml (default), json, kwargs: only the driver arguments, as JSON; uri: the "
+        "driver's connection string (psycopg, redis, pymysql, pymongo); env: libpq's PG* "
+        "variables for eval (psycopg). uri and env leave secrets out",
     )
     p.add_argument(
         "--explain", action="store_true", help="show where each value came from (file:line:col)"
@@ -38,6 +44,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format in DRIVER_FORMATS and (args.reveal or args.explain):
+        flag = "--reveal" if args.reveal else "--explain"
+        print(
+            f"connprof: error: {flag} does not go with --format {args.format}, which never "
+            f"writes a secret or a source; use {flag} with --format yaml, json or kwargs",
+            file=sys.stderr,
+        )
+        return 2
     # deferred: every command imports this module (the parser); lint and schema need no _config
     from .._config import resolve_profile
 
@@ -59,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
             f"connprof: --reveal: the output holds the secret values of profile '{resolved.name}'",
             file=sys.stderr,
         )
-    if args.format == "kwargs":
+    if args.format in DRIVER_FORMATS:
+        if error is None:
+            return _driver_format(args, resolved.name)
+    elif args.format == "kwargs":
         if error is None:
             _json(kwargs)
     elif args.format == "json":
@@ -98,6 +115,36 @@ def run(args: argparse.Namespace) -> int:
     if error is not None:
         print(f"connprof: error: {printable(error)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _driver_format(args: argparse.Namespace, name: str) -> int:
+    """``--format uri|env``: the driver's own writing of the profile, each secret left out."""
+    # deferred: only these formats validate (pydantic) and ask the driver
+    from .._config import load_validated
+    from ..drivers import get_driver
+    from ..drivers._registry import BUILTIN
+
+    profile, _ = load_validated(args.name, args.config)
+    spec = get_driver(profile.driver)
+    write = spec.formats.get(args.format)
+    if write is None:
+        having = [d.name for d in BUILTIN.values() if args.format in d.formats]
+        print(
+            f"connprof: error: driver {profile.driver} (profile '{name}') has no --format "
+            f"{args.format}; the drivers that have it: {', '.join(having)}",
+            file=sys.stderr,
+        )
+        return 1
+    text = write(profile)
+    for field, how in spec.left_out.items():
+        block, _, leaf = field.partition(".")
+        if getattr(getattr(profile, block), leaf, None) is not None:
+            print(
+                f"connprof: note: --format {args.format} leaves out {field} (a secret): {how}",
+                file=sys.stderr,
+            )
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 

@@ -176,6 +176,8 @@ def describe_kwargs(emitted: Mapping[str, Any], *, reveal: Resolve | None = None
         if isinstance(value, SSLContextSpec):
             password = None if value.key_password is None else get(value.key_password)
             return {"SSLContext": describe_tls(value.tls, key_password=password)}
+        if value.shown is not None:
+            return value.shown
         args = [_walk(a, get, describe) for a in value.args]
         kwargs = _walk(dict(value.kwargs), get, describe)
         shown = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]

@@ -82,6 +82,9 @@ class DriverSpec:
     #: ``show --format NAME``: the profile written another way (``uri``, ``env``), secrets left
     #: out; ``UnsupportedSetting`` for a setting the format cannot say.
     formats: Mapping[str, Callable[[Profile], str]] = field(default_factory=dict)
+    #: For each secret field a format leaves out (``auth.password``): how the tool that reads
+    #: the format gets it instead (``PGPASSWORD or ~/.pgpass``); ``show`` prints it on stderr.
+    left_out: Mapping[str, str] = field(default_factory=dict)
 
     def check(self, profile: Profile) -> list[UnsupportedSetting]:
         """Every setting the driver cannot express (empty when it can express them all).
@@ -157,12 +160,15 @@ class Construct:
     """An object the driver wants, e.g. ``cassandra.auth:PlainTextAuthProvider``.
 
     Built by importing ``target`` (``module:attribute``) at build time, so emitting never
-    imports a driver.
+    imports a driver. ``shown`` is what ``show`` prints (and a ``--format`` writes) instead of
+    the call, for a call that returns a known value once a check passes (psycopg's
+    ``sslrootcert=system``, which needs libpq 16).
     """
 
     target: str
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     args: tuple[Any, ...] = ()
+    shown: str | None = None
 
     @property
     def name(self) -> str:

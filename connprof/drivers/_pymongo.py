@@ -22,11 +22,12 @@ from urllib.parse import quote
 
 from .._errors import UnsupportedSetting
 from ._base import DriverSpec, TLSFile, client_files, secret
+from ._formats import plain_values
 
 if TYPE_CHECKING:
     from .._models import TLS, Auth, Profile
 
-__all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit"]
+__all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit", "format_uri"]
 
 NAME = "pymongo"
 DEFAULT_PORT = 27017
@@ -228,6 +229,52 @@ def _auth(profile: Profile) -> dict[str, Any]:
     return kw
 
 
+# -- other formats -------------------------------------------------------------------------------
+
+
+def format_uri(profile: Profile) -> str:
+    """``mongodb://user@h1,h2/db?tls=true&...``: the emitted arguments as one connection string.
+
+    The password and the key password are left out; every other argument is a URI option,
+    which ``MongoClient(uri)`` reads back to the same settings. An option the URI has no name
+    for is refused, since pymongo would only warn and ignore it.
+    """
+    # deferred: the URI option table is large; only this format needs it
+    from .._uri.mongodb import _BY_KEY
+
+    kw = plain_values(NAME, emit(profile), "uri")
+    scheme, _, rest = str(kw.pop("host")).partition("://")
+    user = kw.pop("username", None)
+    if user is not None:
+        rest = f"{quote(str(user), safe='')}@{rest}"
+    query = []
+    for key, value in kw.items():
+        known = _BY_KEY.get(key.lower())
+        text = _uri_value(value)
+        if known is None or text is None:
+            raise UnsupportedSetting(
+                NAME,
+                f"options.{key}" if key in profile.options else key,
+                f"a MongoDB URI has no option {key} for {value!r} (pymongo would ignore it "
+                "with a warning); pass it to MongoClient in your code, or use --format kwargs",
+            )
+        query.append(f"{known[0].name}={text}")
+    return f"{scheme}://{rest}" + ("?" + "&".join(query) if query else "")
+
+
+def _uri_value(value: Any) -> str | None:
+    """An option value as the URI spells it, or None for a value it has no spelling for."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return quote(str(value), safe="/:")
+    if isinstance(value, dict) and all(isinstance(v, str | bool) for v in value.values()):
+        # authMechanismProperties: KEY:VALUE pairs, comma-separated.
+        pairs = [f"{k}:{_uri_value(v)}" for k, v in value.items()]
+        return ",".join(quote(p, safe="/:") for p in pairs)
+    return None
+
+
 # The driver starts in plaintext unless told otherwise.
 DRIVER = DriverSpec(
     name=NAME,
@@ -238,4 +285,11 @@ DRIVER = DriverSpec(
     tls_default=False,
     extra="pymongo",
     string="uri",
+    formats={"uri": format_uri},
+    left_out={
+        "auth.password": "mongosh asks for it (--password with no value); in Python pass "
+        "MongoClient(uri, password=...)",
+        "tls.client_key_password": "mongosh takes --tlsCertificateKeyFilePassword; in Python "
+        "pass MongoClient(uri, tlsCertificateKeyFilePassword=...)",
+    },
 )

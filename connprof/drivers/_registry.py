@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .._errors import PluginError
-from . import _cassandra, _crate, _hazelcast, _pyexasol, _pymongo
+from . import _cassandra, _crate, _hazelcast, _psycopg, _pyexasol, _pymongo, _pymysql, _redis
 from ._base import DriverSpec
 
 __all__ = [
@@ -37,6 +37,9 @@ BUILTIN: Mapping[str, DriverSpec] = MappingProxyType(
             _crate.DRIVER,
             _hazelcast.DRIVER,
             _pyexasol.DRIVER,
+            _psycopg.DRIVER,
+            _redis.DRIVER,
+            _pymysql.DRIVER,
         )
     }
 )

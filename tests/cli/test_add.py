@@ -27,6 +27,8 @@ from tests import keyring_service as ks
 from tests.helpers import ROOT, run_cli, write_file
 
 CERTS = ROOT / "sample_profiles" / "certs"
+#: The prompt for the driver: every built-in driver, in the registry's order.
+DRIVERS = "driver (pymongo, cassandra, crate, hazelcast, pyexasol, psycopg, redis, pymysql)"
 CA = str(CERTS / "ca.pem")
 
 
@@ -264,7 +266,7 @@ class Terminal:
 def test_on_a_terminal_it_asks_and_hides_the_password(secret_profile: str) -> None:
     name = secret_profile
     term = Terminal("add", name)
-    term.expect("driver (pymongo, cassandra, crate, hazelcast, pyexasol): ")
+    term.expect(DRIVERS + ": ")
     term.type("mongo")  # not a driver: asked again
     term.expect("unknown driver 'mongo'")
     term.type("mongodb")
@@ -309,7 +311,7 @@ def test_on_a_terminal_a_profile_that_does_not_validate_is_asked_again() -> None
     term.expect("user (Enter: none): ")
     term.type("")
     term.expect("the port must be a number from 1 to 65535; nothing was written")
-    term.expect("driver (pymongo, cassandra, crate, hazelcast, pyexasol) [cassandra]: ")
+    term.expect(DRIVERS + " [cassandra]: ")
     term.type("")  # Enter keeps the answer
     term.expect("hosts, comma-separated [node1:99999]: ")
     term.type("node1:9043")
@@ -327,7 +329,7 @@ def test_on_a_terminal_a_profile_that_does_not_validate_is_asked_again() -> None
 
 def test_end_of_input_on_a_terminal_stops_without_writing() -> None:
     term = Terminal("add", "svc")
-    term.expect("driver (pymongo, cassandra, crate, hazelcast, pyexasol): ")
+    term.expect(DRIVERS + ": ")
     os.write(term.fd, b"\x04")  # Ctrl-D
     assert term.wait() == 1
     assert b"no answer (end of input); nothing was written" in term.screen

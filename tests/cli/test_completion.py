@@ -103,7 +103,7 @@ def test_bash_a_broken_file_completes_nothing_and_prints_nothing(files: Path) ->
 def test_bash_completes_commands_options_and_choices(files: Path) -> None:
     assert bash("connprof s") == ["schema", "secret", "show"]
     assert bash("connprof show --e") == ["--explain"]
-    assert bash("connprof show --format ") == ["yaml", "json", "kwargs"]
+    assert bash("connprof show --format ") == ["yaml", "json", "kwargs", "uri", "env"]
     assert bash("connprof lint --format g") == ["github"]
     assert bash("connprof completion ") == ["bash", "zsh", "fish"]
     assert bash("connprof secret ") == ["check", "rm", "set"]

@@ -33,7 +33,10 @@ from tests.helpers import SAMPLES, write_profiles
 SAMPLE_FILES = sorted(SAMPLES.glob("*.yaml"))
 # What each driver's own package is called once imported; emitting must import none of these.
 DRIVER_PACKAGES = ("pymongo", "bson", "crate", "urllib3", "cassandra", "hazelcast", "pyexasol",
-                   "websocket", "keyring")  # fmt: skip
+                   "websocket", "keyring", "psycopg", "psycopg_binary", "redis",
+                   "pymysql")  # fmt: skip
+#: Drivers whose client talks to one server: they refuse several hosts (their own tests say so).
+ONE_HOST = {"redis", "pymysql"}
 
 
 @pytest.fixture(params=sorted(BUILTIN))
@@ -44,7 +47,8 @@ def driver(request: pytest.FixtureRequest) -> str:
 
 def _profile(driver: str, folder: Path, **fields: Any) -> Profile:
     """A profile as a user writes it: a file, loaded (``tls: false`` is the loader's to read)."""
-    data = {"driver": driver, "hosts": ["db1.example.com", "db2.example.com"], **fields}
+    hosts = ["db1.example.com"] if driver in ONE_HOST else ["db1.example.com", "db2.example.com"]
+    data = {"driver": driver, "hosts": hosts, **fields}
     path = write_profiles(folder / "contract.yaml", {"contract": data})
     return load_profile("contract", config=str(path))
 
@@ -211,6 +215,25 @@ REFUSES: dict[str, dict[str, str]] = {
     "pyexasol": {
         "server-name": "tls.server_name",  # overwritten with each host's canonical DNS name
     },
+    # libpq keywords: no cipher list or pin; it checks `host` and connects to `hostaddr`, which
+    # must be an address (the table's hosts are names).
+    "psycopg": {
+        "server-name": "tls.server_name",
+        "ciphers": "tls.ciphers",
+        "pin-and-ca": "tls.fingerprint",
+    },
+    # PyMySQL takes connprof's SSLContext as it is; it checks the host it connects to.
+    "pymysql": {
+        "server-name": "tls.server_name",
+        "pin-and-ca": "tls.fingerprint",
+    },
+    # redis-py's ssl_* arguments: a minimum version but no maximum, no CRL file, SNI name or pin.
+    "redis": {
+        "max-1.2": "tls.max_version",
+        "crl": "tls.crl",
+        "server-name": "tls.server_name",
+        "pin-and-ca": "tls.fingerprint",
+    },
     # tls* options only; its context allows TLS 1.2 to 1.3, which emits nothing.
     "pymongo": {
         "cert-and-key": "tls.client_key",  # tlsCertificateKeyFile: certificate and key in one
@@ -234,10 +257,16 @@ def _insecure(key: str, value: Any, verify: str) -> str | None:
     flags = {
         ("tlsAllowInvalidCertificates", True), ("tlsInsecure", True),
         ("verify_ssl_cert", False), ("ssl_relax_minimum_version", True),
-        ("cert_reqs", ssl.CERT_NONE), ("encryption", False),
+        ("cert_reqs", ssl.CERT_NONE), ("encryption", False), ("ssl_disabled", True),
     }  # fmt: skip
     if isinstance(value, bool | int) and (key, value) in flags:
         return f"{key}={value}"
+    unverified = {("sslmode", "disable"), ("sslmode", "allow"), ("sslmode", "prefer"),
+                  ("sslmode", "require"), ("ssl_cert_reqs", "none")}  # fmt: skip
+    if isinstance(value, str) and (key, value) in unverified:
+        return f"{key}={value}"
+    if verify == "full" and isinstance(value, str) and (key, value) == ("sslmode", "verify-ca"):
+        return f"{key}={value} while verify is full"
     if verify == "full" and isinstance(value, bool) and (key, value) in {
         ("tlsAllowInvalidHostnames", True), ("check_hostname", False),
         ("ssl_check_hostname", False),
@@ -282,8 +311,10 @@ def test_verification_on_is_refused_or_emitted_never_weakened(
 # -- TLS off yields no TLS arguments -------------------------------------------------------------
 
 _TLS_KEY = re.compile(r"tls|ssl|cert|^ca_|key_?file|encryption", re.IGNORECASE)
-# The one argument a driver may use to say "off" explicitly (pyexasol encrypts by default).
-_OFF_SWITCHES = {"tls", "ssl", "ssl_enabled", "encryption"}
+# The one argument a driver may use to say "off" explicitly (pyexasol encrypts by default;
+# libpq and PyMySQL try TLS unless told not to).
+_OFF_SWITCHES = {("tls", False), ("ssl", False), ("ssl_enabled", False), ("encryption", False),
+                 ("sslmode", "disable"), ("ssl_disabled", True)}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -300,7 +331,7 @@ def test_tls_off_yields_no_tls_arguments(driver: str, tls: Any, tmp_path: Path) 
     tls_args = {
         k: v
         for k, v in emitted.items()
-        if _TLS_KEY.search(k) and not (k in _OFF_SWITCHES and v is False)
+        if _TLS_KEY.search(k) and not (isinstance(v, str | bool) and (k, v) in _OFF_SWITCHES)
     }
     assert tls_args == {}
     deferred = [v for _, v in _walk(emitted) if isinstance(v, SSLContextSpec)]

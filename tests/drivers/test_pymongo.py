@@ -157,3 +157,35 @@ def test_handshake_user_and_password_reach_the_server(
     hellos = [c for c in h.server.commands if "saslSupportedMechs" in c]
     assert hellos and hellos[0]["saslSupportedMechs"] == "admin.alice"
     assert "pw" not in h.text
+
+
+# -- show --format uri ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row", row_params(ROWS, "emits"))
+def test_the_uri_format_ends_with_the_same_client(
+    row: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # deferred: the format is only this test's subject
+    from connprof.drivers._pymongo import format_uri
+
+    profile = load_row(row, tmp_path, monkeypatch)
+    kw = profile.driver_kwargs()
+    uri = format_uri(profile)
+    secrets = {k: kw[k] for k in ("password", "tlsCertificateKeyFilePassword") if k in kw}
+    for value in secrets.values():
+        assert value not in uri
+    if profile.uri is not None and profile.uri.startswith("mongodb+srv://"):
+        pytest.skip("a mongodb+srv:// client resolves DNS when it is made")
+    # The uri plus the secrets it leaves out is the client the keyword arguments make.
+    from_uri = pymongo.MongoClient(uri, connect=False, **secrets)
+    from_kw = pymongo.MongoClient(**kw, connect=False)
+    try:
+        assert repr(from_uri) == repr(from_kw)
+        assert from_uri.options.pool_options._credentials == (
+            from_kw.options.pool_options._credentials
+        )
+        assert from_uri.get_default_database("-").name == from_kw.get_default_database("-").name
+    finally:
+        from_uri.close()
+        from_kw.close()
