@@ -228,6 +228,32 @@ def _auth(profile: Profile) -> dict[str, Any]:
     return kw
 
 
+# -- the client (Profile.connect() and doctor's login) -------------------------------------------
+
+
+def timeouts(seconds: float) -> dict[str, Any]:
+    """Server selection, the TCP connect and each read bounded (pymongo counts milliseconds)."""
+    ms = max(1, round(seconds * 1000))
+    return {"serverSelectionTimeoutMS": ms, "connectTimeoutMS": ms, "socketTimeoutMS": ms}
+
+
+def ping(client: Any) -> object:
+    """``admin.command("ping")``: selects a server, authenticates, one round trip."""
+    return client.admin.command("ping")
+
+
+#: The server's ``AuthenticationFailed`` (code 18), as pymongo's ``OperationFailure.code``.
+_AUTHENTICATION_FAILED = 18
+
+
+def refused_login(error: BaseException) -> bool:
+    """pymongo raises ``OperationFailure`` with the server's code 18 for refused credentials."""
+    # deferred: only a login that failed gets here, with pymongo loaded by it
+    from pymongo.errors import OperationFailure
+
+    return isinstance(error, OperationFailure) and error.code == _AUTHENTICATION_FAILED
+
+
 # The driver starts in plaintext unless told otherwise.
 DRIVER = DriverSpec(
     name=NAME,
@@ -238,4 +264,7 @@ DRIVER = DriverSpec(
     tls_default=False,
     extra="pymongo",
     string="uri",
+    timeouts=timeouts,
+    ping=ping,
+    refused_login=refused_login,
 )
