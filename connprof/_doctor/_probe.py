@@ -1,7 +1,8 @@
 """One endpoint, step by step: DNS → TCP → TLS handshake (and one short read) → certificate.
 
 Each step is a function in ``ENDPOINT_STEPS`` that adds its checks and says whether the next
-step can run. A step that logs in with the driver (issue #12) goes after ``certificate``.
+step can run. Logging in with the driver is once per profile, after every endpoint
+(``connprof._doctor._login``).
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ class Endpoint:
     @property
     def target(self) -> str:
         return target_of(self.host, self.port)
+
+    @property
+    def reached(self) -> bool:
+        """Every check passed (warnings allowed) and TCP connected: the driver can log in."""
+        return all(c.ok for c in self.checks) and any(c.step == "tcp" for c in self.checks)
 
     def add(
         self,
@@ -446,5 +452,5 @@ def _certificate(e: Endpoint) -> bool:
     return True
 
 
-#: The steps of one endpoint, in order. Issue #12 appends a ``login`` step here.
+#: The steps of one endpoint, in order (``login`` follows once per profile, not per endpoint).
 ENDPOINT_STEPS: tuple[Callable[[Endpoint], bool], ...] = (_dns, _tcp, _tls, _certificate)

@@ -188,8 +188,8 @@ def load_call(spec: DriverSpec) -> Callable[..., Any]:
         loaded = importlib.import_module(module)
     except ImportError as exc:
         top = module.partition(".")[0]
-        if isinstance(exc, ModuleNotFoundError) and exc.name in (top, module):
-            why = f"the {spec.name} driver is not installed (no module named '{exc.name}')"
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").partition(".")[0] == top:
+            why = f"the {spec.name} driver is not installed (cannot import {module})"
         else:
             why = f"the {spec.name} driver does not import ({type(exc).__name__}: {exc})"
         raise DriverNotInstalled(f"{why}; {install}", driver=spec.name, extra=spec.extra) from None
