@@ -99,20 +99,26 @@ def _tls(
     if not found.tls_ready:
         return plan, None
     try:
-        return plan, build_ssl_context(plan.tls, key_password=found.key_password)
+        context = build_ssl_context(plan.tls, key_password=found.key_password)
     except TLSFileError as exc:
         # What the offline checks did not foresee; said once, in OpenSSL's terms.
         checks.append(
             Check(OFFLINE_TARGET, "files", False, str(exc), "bad_file", HINTS["bad_file"])
         )
         return plan, None
+    if plan.alpn:
+        context.set_alpn_protocols(list(plan.alpn))
+    return plan, context
 
 
 def _unverified(plan: TLSPlan, key_password: str | None) -> ssl.SSLContext:
     from .._tls import build_ssl_context  # deferred: only a failed verification gets here
 
     tls = plan.tls.model_copy(update={"verify": "none", "ca": "system", "crl": None})
-    return build_ssl_context(tls, key_password=key_password)
+    context = build_ssl_context(tls, key_password=key_password)
+    if plan.alpn:
+        context.set_alpn_protocols(list(plan.alpn))
+    return context
 
 
 def _probe(
