@@ -167,7 +167,7 @@ def login(profile: Profile, endpoints: Sequence[tuple[str, int]], timeout: float
         who = _who(profile)
         ms = round(attempt.elapsed * 1000)
         return check(True, f"{who} with {driver}, round trip ok ({ms} ms)")
-    message, problem = _failed(attempt, spec)
+    message, problem = _failed(attempt, spec, profile.auth.user)
     return check(False, message, problem)
 
 
@@ -181,7 +181,7 @@ def _who(profile: Profile) -> str:
     return "connected without credentials"
 
 
-def _failed(attempt: _Attempt, spec: DriverSpec) -> tuple[str, str]:
+def _failed(attempt: _Attempt, spec: DriverSpec, user: str | None) -> tuple[str, str]:
     """The failed login's message and code: ``auth_failed`` when the server refused it."""
     exc = attempt.error
     assert exc is not None
@@ -198,5 +198,6 @@ def _failed(attempt: _Attempt, spec: DriverSpec) -> tuple[str, str]:
         except Exception:
             refused = False  # a judge that fails cannot say the server refused
     if refused:
-        return f"the server refused the login: {text}", "auth_failed"
+        who = "" if user is None else f" as {user}"
+        return f"the server refused the login{who}: {text}", "auth_failed"
     return f"the {spec.name} driver failed: {text}", "login_failed"

@@ -79,7 +79,7 @@ def test_a_refused_login_is_auth_failed_without_the_secret(
         )
     assert problems(report) == ["auth_failed"]
     (check,) = logins(report)
-    assert check.message.startswith("the server refused the login: OperationFailure: ")
+    assert check.message.startswith("the server refused the login as alice: OperationFailure: ")
     assert "bad password <secret> for alice" in check.message  # the server's own words
     assert check.hint is not None and "auth.password" in check.hint
     assert any("saslStart" in c for c in server.commands)  # the driver really tried
