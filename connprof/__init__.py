@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import (
     ConfigNotFound,
+    ConnectArgumentConflict,
     ConnprofError,
+    DriverNotInstalled,
     DsnError,
     PluginError,
     ProfileNotFound,
@@ -43,9 +45,11 @@ __all__ = [
     "Check",
     "Composed",
     "ConfigNotFound",
+    "ConnectArgumentConflict",
     "ConnprofError",
     "Diagnostic",
     "DriverKwargs",
+    "DriverNotInstalled",
     "DsnError",
     "ExasolDSN",
     "MongoURI",

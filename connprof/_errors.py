@@ -13,7 +13,9 @@
     │   └── SecretBackendUnavailable                         no usable or unlocked keyring
     ├── UnsupportedSetting            (+ ValueError)         a driver cannot express a setting
     ├── TLSFileError                  (+ ValueError)         a CA, cert, key or CRL is unusable
-    └── PluginError                   (+ ImportError)        a driver or secret-source plugin failed
+    ├── PluginError                   (+ ImportError)        a driver or secret-source plugin failed
+    ├── DriverNotInstalled            (+ ImportError)        connect(): no driver package
+    └── ConnectArgumentConflict       (+ TypeError)          connect(): an extra names a profile key
 
 No message built here, nor any ``repr``, carries a secret value: callers pass references,
 field names and positions, never resolved values.
@@ -25,7 +27,9 @@ from ._redact import printable
 
 __all__ = [
     "ConfigNotFound",
+    "ConnectArgumentConflict",
     "ConnprofError",
+    "DriverNotInstalled",
     "DsnError",
     "PluginError",
     "ProfileNotFound",
@@ -175,3 +179,27 @@ class PluginError(ConnprofError, ImportError):
     A plugin that cannot load is an error, never a log line: the profile that needs it would
     otherwise fail later with a less honest message.
     """
+
+
+class DriverNotInstalled(ConnprofError, ImportError):
+    """``Profile.connect()`` needs the profile's driver package, and it is not installed.
+
+    ``driver`` names the driver and ``extra`` the pip extra that installs it.
+    """
+
+    def __init__(self, message: str, *, driver: str, extra: str | None) -> None:
+        super().__init__(message)
+        self.driver = driver
+        self.extra = extra
+
+
+class ConnectArgumentConflict(ConnprofError, TypeError):
+    """A keyword argument given to ``Profile.connect(**extra)`` is one the profile already sets.
+
+    Refused instead of overridden: a silent override could turn verification off. ``names``
+    holds the keys.
+    """
+
+    def __init__(self, message: str, *, names: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.names = names

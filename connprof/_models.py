@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 from ._derive import derive_whole, read_string
 from ._redact import userinfo
 from ._secretref import check_secret_ref
-from .drivers import build_kwargs, build_ssl_context_for
+from .drivers import build_kwargs, build_ssl_context_for, connect
 from .drivers._registry import driver_choices, is_known_driver, resolve_driver
 
 if TYPE_CHECKING:
@@ -478,6 +478,23 @@ class Profile(_Frozen):
         repr hides the secret values.
         """
         return build_kwargs(self)
+
+    def connect(self, **extra: Any) -> Any:
+        """The driver's ready client, built from ``driver_kwargs()``, with ``extra`` passed on.
+
+        ``pymongo.MongoClient``, the cassandra ``Cluster``, a crate connection,
+        ``HazelcastClient``, a pyexasol connection, a psycopg connection, ``redis.Redis``, a
+        PyMySQL connection: whatever the driver's entry point returns, connected as far as the
+        driver connects at construction (crate, hazelcast, pyexasol, psycopg and PyMySQL do;
+        ``MongoClient`` connects in the background, ``Cluster`` on ``cluster.connect()``,
+        ``redis.Redis`` at its first command). Close it the driver's way.
+
+        ``extra`` may not name a key the profile already sets: ``ConnectArgumentConflict``
+        (change the profile instead; an override could turn verification off unseen). A driver
+        that is not installed is ``DriverNotInstalled`` naming the pip extra. The driver's own
+        errors (a refused connection, a wrong password) pass through.
+        """
+        return connect(self, **extra)
 
     def ssl_context(self) -> ssl.SSLContext:
         """An ``ssl.SSLContext`` for this profile's TLS block, for any driver or your own code."""

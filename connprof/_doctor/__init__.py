@@ -3,8 +3,9 @@
 Offline (always): the profile composes and validates, its secret references resolve (values
 never shown), its TLS files load, the driver can express it. Then per endpoint, with the TLS
 settings the profile's driver is given (``connprof._doctor._plan``): DNS, TCP, the TLS
-handshake and one short read, the certificate. Nothing here prints; the CLI renders the
-``Report``.
+handshake and one short read, the certificate. Last, once per profile when every check so far
+passed for at least one endpoint: ``login`` with the driver itself (``connprof._doctor._login``).
+Nothing here prints; the CLI renders the ``Report``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .._discover import ConfigArg
 from .._errors import TLSFileError
+from ._login import login
 from ._offline import Offline, check_offline
 from ._plan import TLSPlan, plan_for
 from ._probe import Endpoint, lookup, target_of
@@ -38,7 +40,8 @@ def doctor(
 ) -> Report:
     """Check the profile ``name`` (the default one when None) and return what was found.
 
-    ``timeout`` bounds each DNS lookup, TCP connect and TLS handshake, in seconds; with
+    ``timeout`` bounds each DNS lookup, TCP connect and TLS handshake, in seconds, and is what
+    the driver is given to log in (the login step gives up after twice that); with
     ``offline`` no connection is made and no ``exec:`` secret is run. A profile that does not
     load raises its ``ProfileValidationError`` / ``ProfileNotFound``, as ``load_profile`` does.
     """
@@ -59,10 +62,15 @@ def doctor(
         plan, context = _tls(profile, found, checks)
         endpoints, srv_checks = _endpoints(composed, profile, timeout)
         checks.extend(srv_checks)
-        for e in _probe(endpoints, profile, plan, context, timeout, found.key_password):
+        probes = _probe(endpoints, profile, plan, context, timeout, found.key_password)
+        for e in probes:
             checks.extend(e.checks)
             if e.certificate is not None:
                 certificates[e.target] = e.certificate
+        if all(c.ok for c in checks) and any(e.reached for e in probes):
+            logged_in = login(profile, endpoints, timeout)
+            if logged_in is not None:
+                checks.append(logged_in)
     return Report(
         profile.name,
         profile.driver,
@@ -91,20 +99,26 @@ def _tls(
     if not found.tls_ready:
         return plan, None
     try:
-        return plan, build_ssl_context(plan.tls, key_password=found.key_password)
+        context = build_ssl_context(plan.tls, key_password=found.key_password)
     except TLSFileError as exc:
         # What the offline checks did not foresee; said once, in OpenSSL's terms.
         checks.append(
             Check(OFFLINE_TARGET, "files", False, str(exc), "bad_file", HINTS["bad_file"])
         )
         return plan, None
+    if plan.alpn:
+        context.set_alpn_protocols(list(plan.alpn))
+    return plan, context
 
 
 def _unverified(plan: TLSPlan, key_password: str | None) -> ssl.SSLContext:
     from .._tls import build_ssl_context  # deferred: only a failed verification gets here
 
     tls = plan.tls.model_copy(update={"verify": "none", "ca": "system", "crl": None})
-    return build_ssl_context(tls, key_password=key_password)
+    context = build_ssl_context(tls, key_password=key_password)
+    if plan.alpn:
+        context.set_alpn_protocols(list(plan.alpn))
+    return context
 
 
 def _probe(

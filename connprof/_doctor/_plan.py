@@ -4,18 +4,22 @@ For drivers that take an ``SSLContext`` (cassandra, pyexasol with a context) the
 profile's own ``SSLContextSpec``; for drivers that take paths and flags (pymongo, crate,
 hazelcast, pyexasol's sslopt) it is the ``TLS`` block that ``connprof._tls.build_ssl_context``
 turns into the exact equivalent of what the driver builds from those flags. Also per driver:
-which name is checked against the certificate, and whether a fingerprint is compared after the
-handshake (pyexasol: SHA-256 of the leaf's DER, upper-case hex, full-string equality).
+which name is checked against the certificate, whether a fingerprint is compared after the
+handshake (pyexasol: SHA-256 of the leaf's DER, upper-case hex, full-string equality), and what
+the driver says in plaintext before TLS (PostgreSQL's and MySQL's SSLRequest,
+``connprof._doctor._starttls``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import UnsupportedSetting
+from ._starttls import PREAMBLES, Preamble
 
 if TYPE_CHECKING:
     from .._models import TLS, Profile
@@ -38,6 +42,12 @@ class TLSPlan:
     insecure: str | None = None
     #: What the chain is checked against, when ``tls.ca`` does not say it (crate's system file).
     trust: str | None = None
+    #: What the driver says before the TLS handshake (None: TLS from the first byte), and how a
+    #: check names it.
+    preamble: Preamble | None = None
+    starttls: str | None = None
+    #: The ALPN protocols the client offers; one of them must be selected (PostgreSQL direct).
+    alpn: tuple[str, ...] = ()
 
 
 def _generic(profile: Profile) -> TLSPlan:
@@ -111,12 +121,37 @@ def _pyexasol(profile: Profile) -> TLSPlan:
     return TLSPlan(effective, names, pin=pin, insecure=insecure)
 
 
+def _psycopg(profile: Profile) -> TLSPlan:
+    # libpq checks the certificate against `host` (also when hostaddr says where to connect).
+    # It starts in plaintext with an SSLRequest, unless sslnegotiation=direct (libpq 17+):
+    # then TLS from the first byte, and the server must select the ALPN protocol "postgresql".
+    plan = _generic(profile)
+    tls = plan.tls
+    if tls.verify == "none" and tls.ca not in (None, "system"):
+        # sslmode=require with a root certificate file behaves as verify-ca (libpq's docs).
+        tls = tls.model_copy(update={"verify": "ca"})
+        plan = TLSPlan(tls, plan.names, plan.server_name)
+    if str(profile.options.get("sslnegotiation", "")).lower() == "direct":
+        return dataclasses.replace(plan, alpn=("postgresql",))
+    preamble, said = PREAMBLES["psycopg"]
+    return dataclasses.replace(plan, preamble=preamble, starttls=said)
+
+
+def _pymysql(profile: Profile) -> TLSPlan:
+    # PyMySQL checks the host as given; the server greets first, TLS after its SSLRequest.
+    preamble, said = PREAMBLES["pymysql"]
+    return dataclasses.replace(_generic(profile), preamble=preamble, starttls=said)
+
+
 _PLANS: dict[str, Callable[[Profile], TLSPlan]] = {
     "cassandra": _cassandra,
     "crate": _crate,
     "hazelcast": _hazelcast,
+    "psycopg": _psycopg,
     "pyexasol": _pyexasol,
     "pymongo": _generic,
+    "pymysql": _pymysql,
+    "redis": _generic,  # TLS from the first byte; redis-py checks the host as given
 }
 
 

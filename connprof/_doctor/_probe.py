@@ -1,7 +1,8 @@
 """One endpoint, step by step: DNS → TCP → TLS handshake (and one short read) → certificate.
 
 Each step is a function in ``ENDPOINT_STEPS`` that adds its checks and says whether the next
-step can run. A step that logs in with the driver (issue #12) goes after ``certificate``.
+step can run. Logging in with the driver is once per profile, after every endpoint
+(``connprof._doctor._login``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ._offline import EXPIRY_WARNING
 from ._plan import TLSPlan
 from ._problems import checked, classify_connect, classify_tls
 from ._report import CertificateInfo, Check, Step
+from ._starttls import PreambleFailed
 
 __all__ = ["ENDPOINT_STEPS", "Endpoint", "lookup", "peer_certificate", "target_of"]
 
@@ -60,6 +62,11 @@ class Endpoint:
     @property
     def target(self) -> str:
         return target_of(self.host, self.port)
+
+    @property
+    def reached(self) -> bool:
+        """Every check passed (warnings allowed) and TCP connected: the driver can log in."""
+        return all(c.ok for c in self.checks) and any(c.step == "tcp" for c in self.checks)
 
     def add(
         self,
@@ -212,6 +219,15 @@ def _tls(e: Endpoint) -> bool:
     name = _name(e)
     has_cert = e.plan.tls.client_cert is not None
     e.sock.settimeout(e.timeout)
+    if e.plan.preamble is not None:
+        try:
+            e.plan.preamble(e.sock)
+        except PreambleFailed as failed:
+            message = failed.message
+            if failed.problem == "timeout":
+                message += f" (within {e.timeout:g}s)"
+            e.add("tls", False, message, failed.problem)
+            return False
     session = _Session(e.sock, e.context, name)
     try:
         session.handshake()
@@ -224,6 +240,16 @@ def _tls(e: Endpoint) -> bool:
             server_hello=session.server_hello,
         )
         e.add("tls", False, found.message + _presented(e, found.problem), found.problem)
+        return False
+    if e.plan.alpn and session.tls.selected_alpn_protocol() not in e.plan.alpn:
+        e.add(
+            "tls",
+            False,
+            f"the server completed TLS without selecting ALPN {', '.join(e.plan.alpn)}, which "
+            "the driver requires for a direct TLS connection (sslnegotiation=direct needs "
+            "PostgreSQL 17 or newer)",
+            "not_tls",
+        )
         return False
     e.handshake_done = True
     e.presented = peer_certificate(
@@ -245,6 +271,8 @@ def _tls(e: Endpoint) -> bool:
         e.add("tls", False, found.message, found.problem)
         return False
     how = _verified(e, name)
+    if e.plan.starttls is not None:
+        version = f"{version} (after {e.plan.starttls})"
     if closed:
         e.add(
             "tls",
@@ -340,14 +368,15 @@ def _presented(e: Endpoint, problem: str) -> str:
         or e.unverified is None
     ):
         return ""
+    assert e.plan is not None
     try:
         address = (e.address or e.host, e.port)
-        with (
-            socket.create_connection(address, timeout=e.timeout) as raw,
-            e.unverified().wrap_socket(raw, server_hostname=_name(e)) as tls,
-        ):
-            info = peer_certificate(tls.getpeercert(True), tls, verified=False)
-    except (OSError, ValueError):
+        with socket.create_connection(address, timeout=e.timeout) as raw:
+            if e.plan.preamble is not None:
+                e.plan.preamble(raw)
+            with e.unverified().wrap_socket(raw, server_hostname=_name(e)) as tls:
+                info = peer_certificate(tls.getpeercert(True), tls, verified=False)
+    except (OSError, ValueError, PreambleFailed):
         return ""
     if info is None:
         return ""
@@ -446,5 +475,5 @@ def _certificate(e: Endpoint) -> bool:
     return True
 
 
-#: The steps of one endpoint, in order. Issue #12 appends a ``login`` step here.
+#: The steps of one endpoint, in order (``login`` follows once per profile, not per endpoint).
 ENDPOINT_STEPS: tuple[Callable[[Endpoint], bool], ...] = (_dns, _tcp, _tls, _certificate)

@@ -75,6 +75,17 @@ HINTS: dict[str, str] = {
         "HOST:PORT`, which does not verify) and update the pin; otherwise someone may be "
         "intercepting the connection"
     ),
+    # -- login (once per profile, with the driver)
+    "auth_failed": (
+        "the server refused the credentials: check auth.user, and the secret behind "
+        "auth.password (`connprof secret set {profile} password` for a keyring reference); "
+        "also the authentication database or mechanism the profile names"
+    ),
+    "login_failed": (
+        "the {driver} driver reached the server but could not finish connecting: read the "
+        "driver's message above; the TLS steps passed, so look at the server's protocol, "
+        "port and user setup"
+    ),
     # -- offline
     "missing_file": (
         "fix the path in the profile (a relative path is read next to the profile file that "
@@ -110,6 +121,9 @@ CAVEATS: dict[str, str] = {
     ),
     "expiring": "renew the certificate before it expires",
     "tls_off": "turn TLS on (tls: true, with tls.ca) unless this network is trusted",
+    "untrusted_file": "read the file, then `connprof trust PATH` (CONNPROF_TRUST_PROJECT=1 in CI)",
+    "no_driver": "install the driver to have doctor log in with it",
+    "no_ping": "the plugin's DriverSpec can name its cheapest round trip (ping)",
 }
 
 # What some drivers add to a hint: their own way out.
@@ -132,6 +146,14 @@ _DRIVER_HINTS: dict[tuple[str, str], str] = {
     ),
     ("protocol_version", "crate"): (
         '; the crate client speaks TLS 1.2 and newer, or every version with min_version "1.0"'
+    ),
+    ("login_failed", "crate"): (
+        "; crate reports a refused login (HTTP 401) as this error too: check auth.user and "
+        "auth.password"
+    ),
+    ("login_failed", "hazelcast"): (
+        "; hazelcast logs a refused login and says only 'Unable to connect to any cluster': "
+        "check the cluster name and credentials"
     ),
     ("protocol_version", "hazelcast"): (
         "; hazelcast speaks exactly one version, tls.min_version: set it to the members' version"

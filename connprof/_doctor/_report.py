@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 __all__ = ["STEPS", "CertificateInfo", "Check", "Report", "Step", "format_text"]
 
-Step = Literal["files", "secrets", "dns", "tcp", "tls", "certificate"]
-#: Every step, in the order they run. A later issue adds ``login`` after ``certificate``.
-STEPS: tuple[Step, ...] = ("files", "secrets", "dns", "tcp", "tls", "certificate")
+Step = Literal["files", "secrets", "dns", "tcp", "tls", "certificate", "login"]
+#: Every step, in the order they run (``login`` once per profile, after every endpoint).
+STEPS: tuple[Step, ...] = ("files", "secrets", "dns", "tcp", "tls", "certificate", "login")
 
 #: The target of the checks that need no connection (files, secrets, driver settings).
 OFFLINE_TARGET = "files"

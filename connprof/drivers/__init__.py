@@ -4,7 +4,8 @@ Emitting is pure: a driver module's ``emit(profile)`` returns the arguments with
 values where I/O would be needed (a ``Secret`` to resolve, an ``SSLContextSpec`` to build, a
 ``Construct`` for an object such as an auth provider). ``build_kwargs`` turns those into real
 values, which is where secrets are resolved and files are read; ``describe_kwargs`` turns them
-into plain data for ``connprof show`` without touching anything.
+into plain data for ``connprof show`` without touching anything; ``connect`` hands the built
+arguments to the driver's own entry point (``DriverSpec.call``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._errors import UnsupportedSetting
+from .._errors import ConnectArgumentConflict, DriverNotInstalled, UnsupportedSetting
 from ._base import (
     Construct,
     Driver,
@@ -49,10 +50,13 @@ __all__ = [
     "build_kwargs",
     "check",
     "client_files",
+    "connect",
     "describe_kwargs",
     "emit",
     "get_driver",
+    "load_call",
     "plain",
+    "prepare",
     "resolve_driver",
     "resolver_for",
     "secret",
@@ -161,6 +165,82 @@ def _build_object(
     build = functools.partial(_build_object, profile=profile)
     args = _walk(list(value.args), get, build)
     return factory(*args, **_walk(dict(value.kwargs), get, build))
+
+
+# -- connecting ---------------------------------------------------------------------------------
+
+
+def load_call(spec: DriverSpec) -> Callable[..., Any]:
+    """The driver's entry point (``pymongo.MongoClient``), imported now.
+
+    A driver that is not installed (or does not import) is a one-line ``DriverNotInstalled``
+    naming the pip extra, never a bare ``ImportError`` traceback.
+    """
+    module, sep, attr = spec.call.partition(":")
+    if not sep:
+        module, _, attr = spec.call.rpartition(".")
+    install = (
+        f"pip install 'connprof[{spec.extra}]'"
+        if spec.extra
+        else "install the package that provides it"
+    )
+    try:
+        loaded = importlib.import_module(module)
+    except ImportError as exc:
+        top = module.partition(".")[0]
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").partition(".")[0] == top:
+            why = f"the {spec.name} driver is not installed (cannot import {module})"
+        else:
+            why = f"the {spec.name} driver does not import ({type(exc).__name__}: {exc})"
+        raise DriverNotInstalled(f"{why}; {install}", driver=spec.name, extra=spec.extra) from None
+    try:
+        call: Callable[..., Any] = getattr(loaded, attr)
+    except AttributeError:
+        raise DriverNotInstalled(
+            f"the installed {module} has no {attr} (the {spec.name} driver connprof expects); "
+            f"{install}",
+            driver=spec.name,
+            extra=spec.extra,
+        ) from None
+    return call
+
+
+def prepare(
+    profile: Profile, extra: Mapping[str, Any], *, defaults: Mapping[str, Any] | None = None
+) -> tuple[Callable[..., Any], DriverKwargs]:
+    """The driver's entry point and every argument for it: the profile's, then ``extra``.
+
+    ``extra`` may not name a key the profile sets (``ConnectArgumentConflict``); ``defaults``
+    (doctor's timeouts) fill only keys neither sets. Keys compare case-insensitively, as
+    pymongo's options do.
+    """
+    spec = get_driver(profile.driver)
+    call = load_call(spec)  # a missing driver is said before any secret is resolved
+    emitted = {k.lower(): k for k in emit(profile)}
+    clash = tuple(k for k in extra if k.lower() in emitted)
+    if clash:
+        names = ", ".join(clash)
+        raise ConnectArgumentConflict(
+            f"connect() was given {names}, which profile '{profile.name}' already sets for "
+            f"{spec.name}; change the profile instead (an override here could turn "
+            "verification off unseen)",
+            names=clash,
+        )
+    built = build_kwargs(profile)
+    merged = DriverKwargs(built)
+    merged._secrets = built._secrets
+    merged.update(extra)
+    taken = {k.lower() for k in merged}
+    for key, value in (defaults or {}).items():
+        if key.lower() not in taken:
+            merged[key] = value
+    return call, merged
+
+
+def connect(profile: Profile, **extra: Any) -> Any:
+    """The driver's client for ``profile``: ``call(**driver_kwargs(), **extra)``."""
+    call, kwargs = prepare(profile, extra)
+    return call(**kwargs)
 
 
 def describe_kwargs(emitted: Mapping[str, Any], *, reveal: Resolve | None = None) -> dict[str, Any]:

@@ -155,6 +155,34 @@ def _tls(profile: Profile) -> dict[str, Any]:
     return kw
 
 
+# -- the client (Profile.connect() and doctor's login) -------------------------------------------
+
+
+def timeouts(seconds: float) -> dict[str, Any]:
+    """Each node connect and the control connection's queries bounded."""
+    return {"connect_timeout": seconds, "control_connection_timeout": seconds}
+
+
+def ping(cluster: Any) -> object:
+    """``cluster.connect()`` (the client is the ``Cluster``), then the cheapest query."""
+    session = cluster.connect()
+    return session.execute("SELECT release_version FROM system.local").one()
+
+
+def refused_login(error: BaseException) -> bool:
+    """``NoHostAvailable`` whose per-node errors are the driver's ``AuthenticationFailed``."""
+    # deferred: only a login that failed gets here, with the driver loaded by it
+    from cassandra import AuthenticationFailed  # type: ignore[import-untyped]
+    from cassandra.cluster import NoHostAvailable  # type: ignore[import-untyped]
+
+    if isinstance(error, AuthenticationFailed):
+        return True
+    errors = error.errors if isinstance(error, NoHostAvailable) else None
+    if not isinstance(errors, dict) or not errors:
+        return False
+    return all(isinstance(e, AuthenticationFailed) for e in errors.values())
+
+
 # The driver starts in plaintext unless told otherwise.
 DRIVER = DriverSpec(
     name=NAME,
@@ -164,4 +192,8 @@ DRIVER = DriverSpec(
     default_port=DEFAULT_PORT,
     tls_default=False,
     extra="cassandra",
+    timeouts=timeouts,
+    ping=ping,
+    refused_login=refused_login,
+    close="shutdown",
 )

@@ -202,6 +202,28 @@ def _auth(profile: Profile) -> dict[str, Any]:
     return kw
 
 
+# -- the client (Profile.connect() and doctor's login) -------------------------------------------
+
+
+def timeouts(seconds: float) -> dict[str, Any]:
+    """The HTTP client's connect and read timeout (urllib3's), for every request."""
+    return {"timeout": seconds}
+
+
+def ping(connection: Any) -> object:
+    """``SELECT 1`` on a cursor (``connect()`` already asked every server ``GET /``)."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+# No refused_login: crate raises ProgrammingError for a 401 without its status or code, so
+# a refused login keeps the driver's text (login_failed) rather than be guessed from it.
+
+
 # The driver starts in plaintext unless told otherwise.
 DRIVER = DriverSpec(
     name=NAME,
@@ -211,4 +233,6 @@ DRIVER = DriverSpec(
     default_port=DEFAULT_PORT,
     tls_default=False,
     extra="crate",
+    timeouts=timeouts,
+    ping=ping,
 )

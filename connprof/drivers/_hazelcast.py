@@ -168,6 +168,34 @@ def _tls(profile: Profile) -> dict[str, Any]:
     return kw
 
 
+# -- the client (Profile.connect() and doctor's login) -------------------------------------------
+
+
+def timeouts(seconds: float) -> dict[str, Any]:
+    """How long the constructor tries the cluster (default: forever), and each socket connect."""
+    return {"cluster_connect_timeout": seconds, "connection_timeout": seconds}
+
+
+def ping(client: Any) -> object:
+    """The members the client sees: ``HazelcastClient()`` connected and authenticated already."""
+    members = client.cluster_service.get_members()
+    if not members:
+        # deferred: only a client that lost the cluster gets here
+        from hazelcast.errors import IllegalStateError
+
+        raise IllegalStateError("the client sees no cluster member")
+    return members
+
+
+def refused_login(error: BaseException) -> bool:
+    """hazelcast's ``AuthenticationError`` (the constructor logs it and raises
+    ``IllegalStateError`` instead when no member accepts, so most refusals stay login_failed)."""
+    # deferred: only a login that failed gets here, with the driver loaded by it
+    from hazelcast.errors import AuthenticationError
+
+    return isinstance(error, AuthenticationError)
+
+
 # The driver starts in plaintext unless told otherwise.
 DRIVER = DriverSpec(
     name=NAME,
@@ -177,4 +205,8 @@ DRIVER = DriverSpec(
     default_port=DEFAULT_PORT,
     tls_default=False,
     extra="hazelcast",
+    timeouts=timeouts,
+    ping=ping,
+    refused_login=refused_login,
+    close="shutdown",
 )

@@ -267,6 +267,7 @@ _REFUSED_TEXTS = (
     "peer authentication failed",
     'fatal:  role "',  # ... does not exist (28000)
     "no password supplied",  # libpq: the server asked for a password and none was given
+    "connection requires a valid client certificate",  # pg_hba: cert, or clientcert=verify-*
 )
 
 

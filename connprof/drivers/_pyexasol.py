@@ -224,6 +224,27 @@ def _with_verify(tls: TLS, verify: str) -> TLS:
     return tls if verify == tls.verify else tls.model_copy(update={"verify": verify})
 
 
+# -- the client (Profile.connect() and doctor's login) -------------------------------------------
+
+
+def timeouts(seconds: float) -> dict[str, Any]:
+    """The websocket connect and every later socket read bounded."""
+    return {"connection_timeout": seconds, "socket_timeout": seconds}
+
+
+def ping(connection: Any) -> object:
+    """``SELECT 1`` (``pyexasol.connect()`` logged in already)."""
+    return connection.execute("SELECT 1").fetchval()
+
+
+def refused_login(error: BaseException) -> bool:
+    """pyexasol raises ``ExaAuthError`` when the server refuses the login."""
+    # deferred: only a login that failed gets here, with the driver loaded by it
+    from pyexasol import ExaAuthError
+
+    return isinstance(error, ExaAuthError)
+
+
 # pyexasol 3 encrypts unless told otherwise (encryption=True is its default).
 DRIVER = DriverSpec(
     name=NAME,
@@ -235,4 +256,7 @@ DRIVER = DriverSpec(
     extra="pyexasol",
     string="dsn",
     explain=explain,
+    timeouts=timeouts,
+    ping=ping,
+    refused_login=refused_login,
 )

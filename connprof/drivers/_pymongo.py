@@ -275,6 +275,32 @@ def _uri_value(value: Any) -> str | None:
     return None
 
 
+# -- the client (Profile.connect() and doctor's login) -------------------------------------------
+
+
+def timeouts(seconds: float) -> dict[str, Any]:
+    """Server selection, the TCP connect and each read bounded (pymongo counts milliseconds)."""
+    ms = max(1, round(seconds * 1000))
+    return {"serverSelectionTimeoutMS": ms, "connectTimeoutMS": ms, "socketTimeoutMS": ms}
+
+
+def ping(client: Any) -> object:
+    """``admin.command("ping")``: selects a server, authenticates, one round trip."""
+    return client.admin.command("ping")
+
+
+#: The server's ``AuthenticationFailed`` (code 18), as pymongo's ``OperationFailure.code``.
+_AUTHENTICATION_FAILED = 18
+
+
+def refused_login(error: BaseException) -> bool:
+    """pymongo raises ``OperationFailure`` with the server's code 18 for refused credentials."""
+    # deferred: only a login that failed gets here, with pymongo loaded by it
+    from pymongo.errors import OperationFailure
+
+    return isinstance(error, OperationFailure) and error.code == _AUTHENTICATION_FAILED
+
+
 # The driver starts in plaintext unless told otherwise.
 DRIVER = DriverSpec(
     name=NAME,
@@ -292,4 +318,7 @@ DRIVER = DriverSpec(
         "tls.client_key_password": "mongosh takes --tlsCertificateKeyFilePassword; in Python "
         "pass MongoClient(uri, tlsCertificateKeyFilePassword=...)",
     },
+    timeouts=timeouts,
+    ping=ping,
+    refused_login=refused_login,
 )

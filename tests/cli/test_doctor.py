@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import (
     Certs,
+    FakeMongo,
     SayOK,
     closed_port,
     run_cli,
@@ -29,7 +30,7 @@ CERT_KEYS = {
     "tls_version",
     "cipher",
 }
-STEPS = {"files", "secrets", "dns", "tcp", "tls", "certificate"}
+STEPS = {"files", "secrets", "dns", "tcp", "tls", "certificate", "login"}
 
 
 def profile_file(tmp_path: Path, port: int, ca: Path, **extra: Any) -> str:
@@ -38,14 +39,15 @@ def profile_file(tmp_path: Path, port: int, ca: Path, **extra: Any) -> str:
 
 
 def test_a_passing_profile_exits_0_with_a_check_mark_per_step(certs: Certs, tmp_path: Path) -> None:
-    with SayOK(certs.server_context()) as server:
+    with FakeMongo(certs.server_context()) as server:
         path = profile_file(tmp_path, server.port, certs.ca)
         result = run_cli("--config", path, "doctor", "p", code=0)
     lines = result.stdout.splitlines()
     assert lines[0] == "connprof doctor: profile p (driver pymongo)"
     target = f"localhost:{server.port}"
-    for step in ("dns", "tcp", "tls", "certificate"):
+    for step in ("dns", "tcp", "tls", "certificate", "login"):
         assert any(line.startswith(f"✓ {target}") and f" {step} " in line for line in lines)
+    assert "round trip ok" in lines[-2]  # login is the last step
     assert lines[-1] == "every check passed"
     assert "\033[" not in result.stdout  # not a terminal: no colour
 
@@ -65,7 +67,7 @@ def test_a_failing_profile_exits_1_with_the_code_and_the_hint_under_it(
 
 
 def test_json_has_exactly_the_documented_shape(certs: Certs, tmp_path: Path) -> None:
-    with SayOK(certs.server_context()) as server:
+    with FakeMongo(certs.server_context()) as server:
         path = profile_file(tmp_path, server.port, certs.ca)
         ok = json.loads(run_cli("--config", path, "doctor", "--format", "json", "p", code=0).stdout)
         path = profile_file(tmp_path, server.port, certs.other_ca)
@@ -173,7 +175,13 @@ def test_the_fingerprint_doctor_compares_is_the_one_printed(
     with SayOK(certs.server_context()) as server:
         dsn = run_cli("fingerprint", f"localhost:{server.port}", code=0).stdout.splitlines()[1]
         path = write_profiles(tmp_path / "p.yaml", {"p": {"driver": "pyexasol", "dsn": dsn}})
-        run_cli("--config", str(path), "doctor", "p", code=0)
+        argv = ["--config", str(path), "doctor", "p", "--format", "json", "--timeout", "1"]
+        doc = json.loads(run_cli(*argv, code=1).stdout)
+    pinned = [c for c in doc["checks"] if c["step"] == "certificate"]
+    assert pinned and all(c["ok"] for c in pinned)
+    assert "the fingerprint matches the pin" in pinned[0]["message"]
+    # The TLS server is no Exasol: only pyexasol's own login fails.
+    assert [c["problem"] for c in doc["checks"] if not c["ok"]] == ["login_failed"]
 
 
 @pytest.mark.parametrize(

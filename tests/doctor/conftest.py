@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import connprof
+import connprof._doctor
 from tests.helpers import doctor_endpoint, write_profiles
 
 Doctor = Callable[..., Any]
@@ -18,7 +19,9 @@ Doctor = Callable[..., Any]
 def run_doctor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Doctor:
     """``run_doctor(driver, port, tls, **fields)``: the ``Report`` for that one profile.
 
-    ``port=None`` writes the profile with ``fields`` alone (they give the endpoints).
+    ``port=None`` writes the profile with ``fields`` alone (they give the endpoints). Without
+    ``login=True`` the login step is left out: most servers here speak TLS, not the driver's
+    protocol (test_login.py runs it against servers that do).
     """
     monkeypatch.setenv("EXASOL_TELEMETRY_DISABLE", "1")
 
@@ -29,8 +32,11 @@ def run_doctor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Doctor:
         *,
         offline: bool = False,
         timeout: float = 2.0,
+        login: bool = False,
         **fields: Any,
     ) -> Any:
+        if not login:
+            monkeypatch.setattr(connprof._doctor, "login", lambda *args: None)
         doc: dict[str, Any] = {"driver": driver, "tls": tls}
         if port is not None:
             doc.update(doctor_endpoint(driver, port))

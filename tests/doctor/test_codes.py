@@ -8,7 +8,8 @@ from pathlib import Path
 from connprof._doctor import HINTS
 from tests.helpers import ROOT
 
-#: The codes issue #11 names; connprof adds two for offline findings it also must name.
+#: The codes issue #11 names; connprof adds one for offline findings it also must name, and
+#: issue #12 the login step's two.
 ISSUE_CODES = {
     "dns_failed",
     "connection_refused",
@@ -28,7 +29,7 @@ ISSUE_CODES = {
     "bad_key_password",
     "secret_unresolved",
 }
-ADDED = {"unsupported_setting"}
+ADDED = {"unsupported_setting", "auth_failed", "login_failed"}
 
 
 def test_every_code_has_one_hint() -> None:
