@@ -271,17 +271,12 @@ def _tls(e: Endpoint) -> bool:
         e.add("tls", False, found.message, found.problem)
         return False
     how = _verified(e, name)
-    if e.plan.starttls is not None:
-        version = f"{version} (after {e.plan.starttls})"
+    after = "" if e.plan.starttls is None else f" after {e.plan.starttls}"
+    done = f"{version} handshake{after} ({cipher}), {how}"
     if closed:
-        e.add(
-            "tls",
-            True,
-            f"{version} handshake ({cipher}), {how}; then the server closed the connection at once",
-            warning=True,
-        )
+        e.add("tls", True, f"{done}; then the server closed the connection at once", warning=True)
     else:
-        e.add("tls", True, f"{version} handshake ({cipher}), {how}")
+        e.add("tls", True, done)
     return True
 
 

@@ -206,7 +206,7 @@ def test_postgres_tls_after_the_ssl_request(certs: Certs, probe: Probe) -> None:
         e = probe("psycopg", server.port, {"ca": str(certs.ca)})
     tls = step(e, "tls")
     assert tls.ok and not tls.warning, e.checks
-    assert "(after PostgreSQL's SSLRequest)" in tls.message
+    assert "handshake after PostgreSQL's SSLRequest (" in tls.message
     assert "name localhost matches" in tls.message
     assert step(e, "certificate").ok
     assert server.opened == [PG_SSL_REQUEST] and server.handshakes == 1
@@ -274,7 +274,7 @@ def test_mysql_tls_after_the_greeting(certs: Certs, probe: Probe) -> None:
         e = probe("pymysql", server.port, {"ca": str(certs.ca)})
     tls = step(e, "tls")
     assert tls.ok, e.checks
-    assert "(after the MySQL SSLRequest)" in tls.message
+    assert "handshake after the MySQL SSLRequest (" in tls.message
     (request,) = server.opened
     assert request[:4] == b"\x20\x00\x00\x01"  # 32 bytes, sequence id 1
     (flags,) = struct.unpack("<I", request[4:8])
