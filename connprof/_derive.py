@@ -19,6 +19,7 @@ from typing import Any
 
 from ._paths import PATH_FIELDS, resolve_path
 from ._uri.exasol import exasol_profile_fields, parse_exasol_dsn
+from .drivers._base import BUILTIN_DEFAULT
 from .drivers._registry import BUILTIN as BUILTIN_SPECS
 from .drivers._registry import resolve_driver
 
@@ -32,7 +33,6 @@ __all__ = [
     "string_field",
 ]
 
-BUILTIN_DEFAULT = "built-in default"
 _LABELS = {"uri": "the uri", "dsn": "the dsn"}
 #: The origin label of a value a string said -> the string's field: ``"the uri"`` -> ``"uri"``.
 STRING_LABELS = {label: field for field, label in _LABELS.items()}
@@ -194,6 +194,8 @@ def derive_whole(data: Mapping[str, Any]) -> Mapping[str, Any]:
     out = dict(data)
     if isinstance(tls, bool):
         out["tls"] = {"enabled": tls}
+    elif isinstance(tls, dict) and "enabled" not in tls:
+        out["tls"] = {**tls, "enabled": True}  # a block turns TLS on, as in a file (_merge)
     if field is not None:
         out, _, _ = fill_under(out, read_string(field, out[field], None))
     return fill_defaults(out)[0]

@@ -359,3 +359,16 @@ def test_a_parent_project_file_another_user_owns_is_not_read(
     assert find_project_file() is None
     os.chown(planted, os.geteuid(), os.getegid())
     assert find_project_file() == planted
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "pymongo", "crate", "pyexasol"])
+def test_a_tls_block_turns_tls_on_in_code_as_in_a_file(driver: str, tmp_path: Path) -> None:
+    """``tls: {ca: ...}`` means TLS on (contract section 3), for ``Profile(...)`` as for a file."""
+    ca = str(tmp_path / "ca.pem")
+    fields = {"driver": driver, "hosts": ["db.example.com"], "tls": {"ca": ca}}
+    path = tmp_path / "profiles.yaml"
+    path.write_text(json.dumps({"profiles": {"p": fields}}))
+    from_file = load_profile("p", config=str(path))
+    in_code = Profile(name="p", **fields)
+    assert from_file.tls == in_code.tls
+    assert in_code.tls.enabled is True

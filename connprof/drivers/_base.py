@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .._models import TLS, Profile
 
 __all__ = [
+    "BUILTIN_DEFAULT",
     "Construct",
     "Driver",
     "DriverSpec",
@@ -25,7 +26,11 @@ __all__ = [
     "TLSFile",
     "client_files",
     "secret",
+    "written",
 ]
+
+#: The origin of a value no file, variable or string gave (``show --explain`` prints it).
+BUILTIN_DEFAULT = "built-in default"
 
 #: How many refusals ``DriverSpec.check`` collects before it stops (a profile is not a fuzzer).
 _MAX_REFUSALS = 20
@@ -220,3 +225,15 @@ def client_files(
         else:
             cert = KeyFile(cert.path, cert.field, takes_password)
     return cert, key
+
+
+def written(profile: Profile, dotted: str) -> bool:
+    """Whether the profile states ``dotted`` (``tls.ocsp``) itself, rather than leaving it at
+    the built-in default: by its provenance, or for a profile built in code, by the fields its
+    block was given."""
+    origin = profile.provenance.get(dotted)
+    if origin is not None:
+        return origin != BUILTIN_DEFAULT
+    block, _, leaf = dotted.partition(".")
+    value = getattr(profile, block)
+    return leaf in getattr(value, "model_fields_set", ())

@@ -23,9 +23,9 @@ what the profile says:
 - ``server_name``: libpq checks the certificate against ``host`` and connects to ``hostaddr``,
   so it is expressible when every host is an IP address (``host`` is then the name, repeated,
   and ``hostaddr`` the addresses); for a host name it is refused.
-- libpq has no cipher list, certificate pin or OCSP check: ``ciphers`` and ``fingerprint`` are
-  refused, ``ocsp`` has nothing to switch. A CRL with ``verify: none`` is refused (libpq reads
-  it only with a root certificate).
+- libpq has no cipher list, certificate pin or OCSP check: ``ciphers``, ``fingerprint`` and an
+  explicit ``ocsp: true`` are refused (left at its default, ``ocsp`` has nothing to switch). A
+  CRL with ``verify: none`` is refused (libpq reads it only with a root certificate).
 - ``auth.mechanism`` is ``require_auth`` (libpq >= 16): ``scram-sha-256``, ``md5``,
   ``password``, ``gss``, ``sspi`` or ``none``. Tokens, ``source`` and ``properties`` are refused.
 - Several hosts are libpq's comma lists; ``port`` is one value when every host has the same.
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .._errors import UnsupportedSetting
-from ._base import Construct, DriverSpec, TLSFile, client_files, secret
+from ._base import Construct, DriverSpec, TLSFile, client_files, secret, written
 from ._endpoints import is_ip, split_host
 from ._formats import plain_values
 
@@ -198,6 +198,14 @@ def _tls(profile: Profile) -> dict[str, Any]:
             raise UnsupportedSetting(
                 NAME, f"tls.{name}", f"libpq has no option for {name}; {instead}"
             )
+    if tls.ocsp and written(profile, "tls.ocsp"):
+        # Left at its default, ocsp means "where the driver checks OCSP": libpq never does.
+        # Asked for in so many words, it is a promise libpq cannot keep.
+        raise UnsupportedSetting(
+            NAME,
+            "tls.ocsp",
+            "libpq has no OCSP check; remove ocsp: true, and revoke by the CRL (tls.crl)",
+        )
     kw: dict[str, Any] = {"sslmode": _SSLMODE[tls.verify]}
     if tls.verify != "none":
         if tls.ca != "system":

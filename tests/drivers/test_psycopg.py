@@ -23,7 +23,7 @@ from connprof.drivers import emit, get_driver
 from connprof.drivers._psycopg import format_env, format_uri, refused_login, timeouts
 from tests.drivers.scenario import check_row, load_row, load_rows, profile_name, row_params
 from tests.drivers.scenario import write_profile as write_row
-from tests.helpers import ROOT, closed_port, run_cli
+from tests.helpers import ROOT, closed_port, run_cli, run_connprof_process
 
 ROWS = load_rows("psycopg")
 SECRETS = ("password", "sslpassword")
@@ -297,4 +297,33 @@ def test_the_driver_facts() -> None:
     assert (
         Profile.model_validate({"name": "a", "driver": "postgres", "hosts": ["h"]}).driver
         == "psycopg"
+    )
+
+
+def test_ocsp_is_refused_only_where_the_profile_asks_for_it(tmp_path: Path) -> None:
+    """Left at its default, ocsp means "where the driver checks": libpq never does, so only an
+    ``ocsp: true`` written in the file is refused, on a cold run and from the cache alike."""
+    path = tmp_path / "profiles.yaml"
+    path.write_text(
+        "profiles:\n"
+        "  asks: {driver: psycopg, hosts: [pg.example.com], tls: {ocsp: true}}\n"
+        "  leaves: {driver: psycopg, hosts: [pg.example.com], tls: {}}\n"
+    )
+    for _ in ("cold", "cached"):
+        refused = run_connprof_process("--config", str(path), "show", "asks", "--format", "kwargs")
+        assert refused.returncode == 1
+        assert "tls.ocsp: libpq has no OCSP check" in refused.stderr
+        shown = run_connprof_process("--config", str(path), "show", "leaves", "--format", "kwargs")
+        assert shown.returncode == 0, shown.stderr
+    assert [
+        p.setting
+        for p in get_driver("psycopg").check(
+            Profile(name="p", driver="psycopg", hosts=["h"], tls={"enabled": True, "ocsp": True})
+        )
+    ] == ["tls.ocsp"]
+    assert (
+        get_driver("psycopg").check(
+            Profile(name="p", driver="psycopg", hosts=["h"], tls={"enabled": True})
+        )
+        == []
     )
