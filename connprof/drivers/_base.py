@@ -6,8 +6,9 @@ models at run time, so the registry that lists the drivers can be imported by th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import UnsupportedSetting
@@ -25,6 +26,7 @@ __all__ = [
     "Secret",
     "TLSFile",
     "client_files",
+    "pass_options",
     "secret",
     "written",
 ]
@@ -237,3 +239,31 @@ def written(profile: Profile, dotted: str) -> bool:
     block, _, leaf = dotted.partition(".")
     value = getattr(profile, block)
     return leaf in getattr(value, "model_fields_set", ())
+
+
+def pass_options(
+    profile: Profile,
+    kw: dict[str, Any],
+    *,
+    own: Collection[str],
+    from_fields: str,
+    refused: Mapping[str, str] = MappingProxyType({}),
+    fold: Callable[[str], str] = str,
+) -> dict[str, Any]:
+    """``kw`` with the profile's ``options`` passed through, verbatim.
+
+    A key the driver's ``emit`` sets from the profile's own fields (``own``, compared after
+    ``fold``: pymongo reads names case-insensitively) is refused, saying it comes
+    ``from_fields``; a key in ``refused`` is refused with its own reason.
+    """
+    for key, value in profile.options.items():
+        if fold(key) in own:
+            raise UnsupportedSetting(
+                profile.driver,
+                f"options.{key}",
+                f"connprof sets {key} from {from_fields}; remove it from options",
+            )
+        if key in refused:
+            raise UnsupportedSetting(profile.driver, f"options.{key}", refused[key])
+        kw[key] = value
+    return kw

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import UnsupportedSetting
-from ._base import Construct, DriverSpec, SSLContextSpec, secret
+from ._base import Construct, DriverSpec, SSLContextSpec, pass_options, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
@@ -71,18 +71,13 @@ def emit(profile: Profile) -> dict[str, Any]:
     kw: dict[str, Any] = _endpoints(profile)
     kw.update(_auth(profile))
     kw.update(_tls(profile))
-    for key, value in profile.options.items():
-        if key in _OWN:
-            raise UnsupportedSetting(
-                NAME,
-                f"options.{key}",
-                f"connprof sets {key} from the profile's hosts, port, auth and tls; "
-                "remove it from options",
-            )
-        if key in _REFUSED_OPTIONS:
-            raise UnsupportedSetting(NAME, f"options.{key}", _REFUSED_OPTIONS[key])
-        kw[key] = value
-    return kw
+    return pass_options(
+        profile,
+        kw,
+        own=_OWN,
+        from_fields="the profile's hosts, port, auth and tls",
+        refused=_REFUSED_OPTIONS,
+    )
 
 
 def _endpoints(profile: Profile) -> dict[str, Any]:

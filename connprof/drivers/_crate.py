@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .._errors import TLSFileError, UnsupportedSetting
-from ._base import Construct, DriverSpec, TLSFile, client_files, secret
+from ._base import Construct, DriverSpec, TLSFile, client_files, pass_options, secret
 
 if TYPE_CHECKING:
     from .._models import TLS, Profile
@@ -49,16 +49,12 @@ def emit(profile: Profile) -> dict[str, Any]:
     kw.update(_auth(profile))
     if profile.database is not None:
         kw["schema"] = profile.database
-    for key, value in profile.options.items():
-        if key in _OWN:
-            raise UnsupportedSetting(
-                NAME,
-                f"options.{key}",
-                f"connprof sets {key} from the profile's own fields (hosts, database, auth, tls); "
-                "remove it from options",
-            )
-        kw[key] = value
-    return kw
+    return pass_options(
+        profile,
+        kw,
+        own=_OWN,
+        from_fields="the profile's own fields (hosts, database, auth, tls)",
+    )
 
 
 def os_trust_store() -> str:

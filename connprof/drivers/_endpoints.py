@@ -8,8 +8,14 @@ profile's ``port`` filling in where the entry names none.
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
-__all__ = ["is_ip", "split_host"]
+from .._errors import UnsupportedSetting
+
+if TYPE_CHECKING:
+    from .._models import Profile
+
+__all__ = ["is_ip", "one_host", "split_host"]
 
 
 def split_host(entry: str, default_port: int) -> tuple[str, int]:
@@ -33,3 +39,13 @@ def is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def one_host(profile: Profile, driver: str, default_port: int, instead: str) -> tuple[str, int]:
+    """``(host, port)`` for a driver that talks to one server; several hosts are refused,
+    ``instead`` saying what to do."""
+    hosts = profile.hosts or ()
+    if len(hosts) > 1:
+        raise UnsupportedSetting(driver, "hosts", instead)
+    # A profile always has hosts; none is check()'s copy with the refused hosts taken out.
+    return split_host(hosts[0] if hosts else "localhost", profile.port or default_port)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import UnsupportedSetting
-from ._base import Construct, DriverSpec, TLSFile, client_files, secret
+from ._base import Construct, DriverSpec, TLSFile, client_files, pass_options, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
@@ -57,22 +57,16 @@ def emit(profile: Profile) -> dict[str, Any]:
     kw: dict[str, Any] = {"cluster_members": members}
     kw.update(_auth(profile))
     kw.update(_tls(profile))
-    for key, value in profile.options.items():
-        if key in _OWN:
-            raise UnsupportedSetting(
-                NAME,
-                f"options.{key}",
-                f"connprof sets {key} from the profile's hosts and auth; remove it from options",
-            )
-        if key == "config":
-            raise UnsupportedSetting(
-                NAME,
-                "options.config",
-                "HazelcastClient refuses a config object together with keyword arguments; "
-                "write the settings as options instead",
-            )
-        kw[key] = value
-    return kw
+    return pass_options(
+        profile,
+        kw,
+        own=_OWN,
+        from_fields="the profile's hosts and auth",
+        refused={
+            "config": "HazelcastClient refuses a config object together with keyword "
+            "arguments; write the settings as options instead"
+        },
+    )
 
 
 def _member(host: str, port: int) -> str:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .._errors import UnsupportedSetting
-from ._base import Construct, DriverSpec, TLSFile, client_files, secret, written
+from ._base import Construct, DriverSpec, TLSFile, client_files, pass_options, secret, written
 from ._endpoints import is_ip, split_host
 from ._formats import plain_values
 
@@ -98,18 +98,13 @@ def emit(profile: Profile) -> dict[str, Any]:
         kw["dbname"] = profile.database
     kw.update(_auth(profile))
     kw.update(_tls(profile))
-    for key, value in profile.options.items():
-        if key in _OWN:
-            raise UnsupportedSetting(
-                NAME,
-                f"options.{key}",
-                f"connprof sets {key} from the profile's own fields (hosts, port, database, "
-                "auth, tls); remove it from options",
-            )
-        if key in _REFUSED_OPTIONS:
-            raise UnsupportedSetting(NAME, f"options.{key}", _REFUSED_OPTIONS[key])
-        kw[key] = value
-    return kw
+    return pass_options(
+        profile,
+        kw,
+        own=_OWN,
+        from_fields="the profile's own fields (hosts, port, database, auth, tls)",
+        refused=_REFUSED_OPTIONS,
+    )
 
 
 def libpq_value(value: str, minimum: int, setting: str, keyword: str) -> str:

@@ -39,7 +39,7 @@ from .._uri.exasol import (
     exasol_profile_fields,
     parse_exasol_dsn,
 )
-from ._base import DriverSpec, SSLContextSpec, TLSFile, client_files, secret
+from ._base import DriverSpec, SSLContextSpec, TLSFile, client_files, pass_options, secret
 from ._endpoints import split_host
 
 if TYPE_CHECKING:
@@ -67,16 +67,12 @@ def emit(profile: Profile) -> dict[str, Any]:
     if profile.database is not None:
         kw["schema"] = profile.database
     kw.update(_tls(profile, fingerprint))
-    for key, value in profile.options.items():
-        if key in _OWN:
-            raise UnsupportedSetting(
-                NAME,
-                f"options.{key}",
-                f"connprof sets {key} from the profile's dsn, hosts, database, auth and tls; "
-                "remove it from options",
-            )
-        kw[key] = value
-    return kw
+    return pass_options(
+        profile,
+        kw,
+        own=_OWN,
+        from_fields="the profile's dsn, hosts, database, auth and tls",
+    )
 
 
 def _nodes(profile: Profile) -> ExasolDSN:

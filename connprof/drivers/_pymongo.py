@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .._errors import UnsupportedSetting
-from ._base import DriverSpec, TLSFile, client_files, secret
+from ._base import DriverSpec, TLSFile, client_files, pass_options, secret
 from ._formats import plain_values
 
 if TYPE_CHECKING:
@@ -47,17 +47,13 @@ def emit(profile: Profile) -> dict[str, Any]:
     kw: dict[str, Any] = {"host": _host_uri(profile)}
     kw.update(_tls(profile))
     kw.update(_auth(profile))
-    taken = {key.lower() for key in kw} | _OWN
-    for key, value in profile.options.items():
-        if key.lower() in taken:
-            raise UnsupportedSetting(
-                NAME,
-                f"options.{key}",
-                f"connprof sets {key} from the profile's own fields (hosts, uri, database, auth, "
-                "tls); remove it from options",
-            )
-        kw[key] = value
-    return kw
+    return pass_options(
+        profile,
+        kw,
+        own={key.lower() for key in kw} | _OWN,
+        from_fields="the profile's own fields (hosts, uri, database, auth, tls)",
+        fold=str.lower,
+    )
 
 
 def _host_uri(profile: Profile) -> str:

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .._errors import UnsupportedSetting
-from ._base import DriverSpec, SSLContextSpec, secret
-from ._endpoints import split_host
+from ._base import DriverSpec, SSLContextSpec, pass_options, secret
+from ._endpoints import one_host
 
 if TYPE_CHECKING:
     from .._models import Profile
@@ -50,34 +50,25 @@ _VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 
 def emit(profile: Profile) -> dict[str, Any]:
     """The ``pymysql.connect`` keyword arguments; ``UnsupportedSetting`` for the rest."""
-    hosts = profile.hosts or ()
-    if len(hosts) > 1:
-        raise UnsupportedSetting(
-            NAME,
-            "hosts",
-            "pymysql.connect opens one connection to one server; keep one host (or a proxy "
-            "such as MaxScale or ProxySQL in front of the others)",
-        )
-    # A profile always has hosts; none is check()'s copy with the refused hosts taken out.
-    entry = hosts[0] if hosts else "localhost"
-    host, port = split_host(entry, profile.port or DEFAULT_PORT)
+    host, port = one_host(
+        profile,
+        NAME,
+        DEFAULT_PORT,
+        "pymysql.connect opens one connection to one server; keep one host (or a proxy "
+        "such as MaxScale or ProxySQL in front of the others)",
+    )
     kw: dict[str, Any] = {"host": host, "port": port}
     kw.update(_auth(profile))
     if profile.database is not None:
         kw["database"] = profile.database
     kw.update(_tls(profile))
-    for key, value in profile.options.items():
-        if key in _OWN:
-            raise UnsupportedSetting(
-                NAME,
-                f"options.{key}",
-                f"connprof sets {key} from the profile's hosts, port, database and auth; "
-                "remove it from options",
-            )
-        if key in _REFUSED_OPTIONS:
-            raise UnsupportedSetting(NAME, f"options.{key}", _REFUSED_OPTIONS[key])
-        kw[key] = value
-    return kw
+    return pass_options(
+        profile,
+        kw,
+        own=_OWN,
+        from_fields="the profile's hosts, port, database and auth",
+        refused=_REFUSED_OPTIONS,
+    )
 
 
 def _auth(profile: Profile) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .._errors import UnsupportedSetting
-from ._base import DriverSpec, TLSFile, client_files, secret
-from ._endpoints import split_host
+from ._base import DriverSpec, TLSFile, client_files, pass_options, secret
+from ._endpoints import one_host
 from ._formats import plain_values
 
 if TYPE_CHECKING:
@@ -60,17 +60,13 @@ _URL_TYPES: dict[str, type] = {
 
 def emit(profile: Profile) -> dict[str, Any]:
     """The ``redis.Redis`` keyword arguments; ``UnsupportedSetting`` for what it cannot say."""
-    hosts = profile.hosts or ()
-    if len(hosts) > 1:
-        raise UnsupportedSetting(
-            NAME,
-            "hosts",
-            "redis.Redis connects to one server; keep one host (for Sentinel or Cluster, build "
-            "redis.sentinel.Sentinel or redis.cluster.RedisCluster in your code)",
-        )
-    # A profile always has hosts; none is check()'s copy with the refused hosts taken out.
-    entry = hosts[0] if hosts else "localhost"
-    host, port = split_host(entry, profile.port or DEFAULT_PORT)
+    host, port = one_host(
+        profile,
+        NAME,
+        DEFAULT_PORT,
+        "redis.Redis connects to one server; keep one host (for Sentinel or Cluster, build "
+        "redis.sentinel.Sentinel or redis.cluster.RedisCluster in your code)",
+    )
     kw: dict[str, Any] = {"host": host, "port": port}
     if profile.database is not None:
         if not profile.database.isdigit() or not profile.database.isascii():
@@ -83,16 +79,12 @@ def emit(profile: Profile) -> dict[str, Any]:
         kw["db"] = int(profile.database)
     kw.update(_auth(profile))
     kw.update(_tls(profile))
-    for key, value in profile.options.items():
-        if key in _OWN:
-            raise UnsupportedSetting(
-                NAME,
-                f"options.{key}",
-                f"connprof sets {key} from the profile's hosts, port, database, auth and tls "
-                "(or it is a Python object); remove it from options",
-            )
-        kw[key] = value
-    return kw
+    return pass_options(
+        profile,
+        kw,
+        own=_OWN,
+        from_fields="the profile's hosts, port, database, auth and tls (or it is a Python object)",
+    )
 
 
 def _auth(profile: Profile) -> dict[str, Any]:
