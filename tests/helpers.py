@@ -366,6 +366,9 @@ class TLSServer:
         self._last_sni = None  # the callback runs only when the client sends a name
         raw.settimeout(self.timeout)
         try:
+            if not self.opening(raw):
+                raw.close()
+                return
             tls = self.context.wrap_socket(raw, server_side=True)
         except (ssl.SSLError, OSError) as exc:
             seen.error = exc
@@ -381,6 +384,11 @@ class TLSServer:
             pass  # the client hung up, or (TLS 1.3) rejected us after the handshake
         finally:
             tls.close()
+
+    def opening(self, raw: socket.socket) -> bool:
+        """What the protocol says in plaintext before TLS (a STARTTLS server's part); False: no
+        TLS follows. Direct TLS says nothing."""
+        return True
 
     def talk(self, tls: ssl.SSLSocket, seen: Seen) -> None:
         raise NotImplementedError

@@ -14,10 +14,8 @@ import contextlib
 import socket
 import ssl
 import struct
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pytest
@@ -35,61 +33,23 @@ from connprof._doctor._starttls import (
     postgres_ssl_request,
 )
 from connprof._tls import build_ssl_context
-from tests.helpers import Certs, SayOK, write_profiles
+from tests.helpers import Certs, SayOK, Seen, TLSServer, write_profiles
 
 
-class StartTLSServer:
-    """Accepts on 127.0.0.1; per connection ``opening(sock)`` in plaintext, then TLS if it says."""
+class StartTLSServer(TLSServer):
+    """A protocol's plaintext opening (``opening``, recorded in ``opened``), then TLS, then it
+    waits for the client's first bytes (its startup packet) or its hang-up."""
+
+    timeout = 3.0
 
     def __init__(self, context: ssl.SSLContext) -> None:
-        self.context = context
+        super().__init__(context)
         self.opened: list[bytes] = []  # what each client said before TLS
-        self.handshakes = 0
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.1)
-        self.port: int = self._sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> StartTLSServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._sock.close()
-        for thread in self._threads:
-            thread.join(5)
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                raw, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._one, args=(raw,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _one(self, raw: socket.socket) -> None:
-        raw.settimeout(3)
-        with raw, contextlib.suppress(OSError, ssl.SSLError):
-            if not self.opening(raw):
-                return
-            with self.context.wrap_socket(raw, server_side=True) as tls:
-                self.handshakes += 1
-                tls.settimeout(1)
-                with contextlib.suppress(TimeoutError):
-                    tls.recv(1)  # the client's startup packet, or its hang-up
-
-    def opening(self, sock: socket.socket) -> bool:
-        raise NotImplementedError
+    def talk(self, tls: ssl.SSLSocket, seen: Seen) -> None:
+        tls.settimeout(1)
+        with contextlib.suppress(TimeoutError):
+            tls.recv(1)
 
 
 def _exactly(sock: socket.socket, n: int) -> bytes:
@@ -209,7 +169,7 @@ def test_postgres_tls_after_the_ssl_request(certs: Certs, probe: Probe) -> None:
     assert "handshake after PostgreSQL's SSLRequest (" in tls.message
     assert "name localhost matches" in tls.message
     assert step(e, "certificate").ok
-    assert server.opened == [PG_SSL_REQUEST] and server.handshakes == 1
+    assert server.opened == [PG_SSL_REQUEST] and len(server.handshakes) == 1
     assert PG_SSL_REQUEST == b"\x00\x00\x00\x08\x04\xd2\x16\x2f"  # 8, 80877103
 
 
