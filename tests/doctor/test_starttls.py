@@ -2,10 +2,10 @@
 
 Small loopback stand-ins speak the real opening bytes (PostgreSQL: SSLRequest answered ``S`` or
 ``N``; MySQL: a HandshakeV10 greeting with or without ``CLIENT_SSL``, then the client's
-SSLRequest packet), then TLS with trustme certificates. The psycopg and pymysql drivers land in
-another branch, so the endpoint steps run with the plan those drivers get (``_PLANS`` by driver
-name) on a profile of a driver that exists here; the integrator runs full doctor against real
-servers.
+SSLRequest packet), then TLS with trustme certificates: cases a real server will not stage
+(``N``, no ``CLIENT_SSL``, an ERR greeting). The endpoint steps run with the plans psycopg and
+pymysql get (``_PLANS`` by driver name); tests/drivers/test_real_servers.py runs the whole doctor
+against real PostgreSQL and MariaDB servers.
 """
 
 from __future__ import annotations
