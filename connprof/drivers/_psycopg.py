@@ -15,7 +15,9 @@ what the profile says:
   ``PGSSLROOTCERT``. Which libpq is installed is checked when the arguments are built, never
   when they are emitted (emitting imports no driver): an older libpq is ``UnsupportedSetting``.
 - Without a client certificate, ``sslcertmode=disable`` (libpq >= 16, checked the same way),
-  or libpq would send ``~/.postgresql/postgresql.crt`` or ``$PGSSLCERT`` to the server. A
+  or libpq would send ``~/.postgresql/postgresql.crt`` or ``$PGSSLCERT`` to the server. An
+  older libpq is refused only when such a file is there to be sent; otherwise the keyword is
+  left out (psycopg drops a None). A
   combined certificate and key file is given as both ``sslcert`` and ``sslkey`` (libpq reads
   the key from ``~/.postgresql/postgresql.key`` otherwise). ``client_key_password`` is
   ``sslpassword``.
@@ -33,6 +35,7 @@ what the profile says:
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -44,7 +47,16 @@ from ._formats import plain_values
 if TYPE_CHECKING:
     from .._models import Profile
 
-__all__ = ["DEFAULT_PORT", "DRIVER", "NAME", "emit", "format_env", "format_uri", "libpq_value"]
+__all__ = [
+    "DEFAULT_PORT",
+    "DRIVER",
+    "NAME",
+    "emit",
+    "format_env",
+    "format_uri",
+    "libpq_value",
+    "no_client_cert",
+]
 
 NAME = "psycopg"
 DEFAULT_PORT = 5432
@@ -120,6 +132,30 @@ def libpq_value(value: str, minimum: int, setting: str, keyword: str) -> str:
         f"{keyword}={value} needs libpq {minimum} or newer and psycopg uses libpq "
         f"{found // 10000}; install psycopg[binary] (it bundles a recent libpq) or a newer "
         "libpq",
+    )
+
+
+def no_client_cert() -> str | None:
+    """``sslcertmode=disable`` where libpq has it (16 and newer). Build time.
+
+    An older libpq has no way to say "send no certificate" and sends the one it finds itself
+    (``$PGSSLCERT``, else ``~/.postgresql/postgresql.crt``): where there is none, there is
+    nothing to say (None: psycopg leaves the keyword out); where there is one, it is refused.
+    """
+    import psycopg  # deferred: only building the arguments asks which libpq is installed
+
+    found = psycopg.pq.version()
+    if found >= 160000:
+        return "disable"
+    default = os.environ.get("PGSSLCERT") or os.path.expanduser("~/.postgresql/postgresql.crt")
+    if not os.path.exists(default):
+        return None
+    raise UnsupportedSetting(
+        NAME,
+        "tls.client_cert",
+        f"the profile names no client certificate, but libpq {found // 10000} sends {default} "
+        "(sslcertmode=disable needs libpq 16 or newer); install psycopg[binary] (it bundles a "
+        "recent libpq), or set tls.client_cert to the certificate meant for this server",
     )
 
 
@@ -241,7 +277,7 @@ def _tls(profile: Profile) -> dict[str, Any]:
             "remove client_key_password",
         )
     else:
-        kw["sslcertmode"] = _gated("sslcertmode", "disable", "tls.client_cert")
+        kw["sslcertmode"] = Construct(f"{__name__}:no_client_cert", shown="disable")
     kw["ssl_min_protocol_version"] = _PROTOCOLS[tls.min_version]
     if tls.max_version is not None:
         kw["ssl_max_protocol_version"] = _PROTOCOLS[tls.max_version]

@@ -128,7 +128,6 @@ def test_a_profile_without_tls_stays_plaintext_under_pgsslmode(
     ("case", "setting"),
     [
         ("P2-system-store", "tls.ca"),
-        ("P1-verify-full-private-ca", "tls.client_cert"),
         ("P12-require-auth", "auth.mechanism"),
     ],
 )
@@ -143,6 +142,35 @@ def test_an_older_libpq_is_refused_when_arguments_are_built(
         profile.driver_kwargs()
     assert caught.value.setting == setting
     assert "needs libpq 16 or newer and psycopg uses libpq 15" in str(caught.value)
+
+
+def test_an_older_libpq_sends_no_certificate_unless_it_finds_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libpq 15 has no sslcertmode: with no certificate of its own to send, nothing is lost; with
+    ~/.postgresql/postgresql.crt (or $PGSSLCERT) there, it would send it, so that is refused."""
+    row = next(r for r in ROWS if r["id"] == "P1-verify-full-private-ca")
+    profile = load_row(row, tmp_path, monkeypatch)
+    monkeypatch.setattr(psycopg.pq, "version", lambda: 150012)
+    monkeypatch.delenv("PGSSLCERT", raising=False)
+    kw = profile.driver_kwargs()
+    assert kw["sslcertmode"] is None and kw["sslmode"] == "verify-full"
+    assert "sslcertmode" not in conninfo_to_dict(make_conninfo(**kw))
+    own = Path(os.environ["HOME"]) / ".postgresql" / "postgresql.crt"
+    own.parent.mkdir()
+    own.write_text("a certificate libpq would send")
+    with pytest.raises(UnsupportedSetting) as caught:
+        profile.driver_kwargs()
+    assert caught.value.setting == "tls.client_cert"
+    assert f"libpq 15 sends {own}" in str(caught.value)
+    own.unlink()
+    monkeypatch.setenv("PGSSLCERT", str(own.with_name("env.crt")))
+    assert profile.driver_kwargs()["sslcertmode"] is None
+    own.with_name("env.crt").write_text("named by PGSSLCERT")
+    with pytest.raises(UnsupportedSetting, match=r"env\.crt"):
+        profile.driver_kwargs()
+    monkeypatch.setattr(psycopg.pq, "version", lambda: 180006)
+    assert profile.driver_kwargs()["sslcertmode"] == "disable"
 
 
 # -- --format uri and env -----------------------------------------------------------------------
