@@ -25,6 +25,7 @@ __all__ = [
     "build_ssl_context",
     "check_tls_file",
     "check_unencrypted_key",
+    "cipher_list",
     "describe_tls",
     "judge_ciphers",
 ]
@@ -86,6 +87,19 @@ def _versions_and_ciphers(
     _set_range_and_ciphers(ctx, min_version, max_version, ciphers)
 
 
+def cipher_list(min_version: str, ciphers: str | None) -> str | None:
+    """The cipher string a TLS context gets: the profile's ``ciphers``; else, for a minimum of
+    TLS 1.0 or 1.1, OpenSSL's default list at security level 0 (OpenSSL 3 refuses those versions
+    at its default level even when the minimum allows them; the profile acknowledged the risk
+    with allow_insecure); else None, the library's default. Drivers that take a cipher string
+    (hazelcast, redis) are given the same."""
+    if ciphers:
+        return ciphers
+    if min_version in ("1.0", "1.1"):
+        return "DEFAULT:@SECLEVEL=0"
+    return None
+
+
 def _set_range_and_ciphers(
     ctx: ssl.SSLContext, min_version: str, max_version: str | None, ciphers: str | None
 ) -> None:
@@ -94,12 +108,9 @@ def _set_range_and_ciphers(
     ctx.minimum_version = TLS_VERSIONS[min_version]
     if max_version:
         ctx.maximum_version = TLS_VERSIONS[max_version]
-    if min_version in ("1.0", "1.1") and not ciphers:
-        # OpenSSL 3 refuses TLS 1.0/1.1 at its default security level even when the minimum
-        # allows them; the profile acknowledged the risk (allow_insecure), so honour it.
-        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-    if ciphers:
-        ctx.set_ciphers(ciphers)
+    chosen = cipher_list(min_version, ciphers)
+    if chosen is not None:
+        ctx.set_ciphers(chosen)
 
 
 # -- judging a cipher string on what OpenSSL makes of it ------------------------------------------

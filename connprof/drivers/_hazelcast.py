@@ -153,12 +153,11 @@ def _tls(profile: Profile) -> dict[str, Any]:
             kw["ssl_keyfile"] = key
         if password is not None:
             kw["ssl_password"] = password
-    if tls.ciphers is not None:
-        kw["ssl_ciphers"] = tls.ciphers
-    elif tls.min_version in ("1.0", "1.1"):
-        # As connprof._tls does: OpenSSL 3 refuses TLS 1.0/1.1 at its default security level,
-        # and the profile acknowledged the risk (allow_insecure).
-        kw["ssl_ciphers"] = "DEFAULT:@SECLEVEL=0"
+    from .._tls import cipher_list  # deferred: the TLS module loads with the first TLS profile
+
+    ciphers = cipher_list(tls.min_version, tls.ciphers)
+    if ciphers is not None:
+        kw["ssl_ciphers"] = ciphers
     return kw
 
 

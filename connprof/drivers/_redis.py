@@ -149,12 +149,11 @@ def _tls(profile: Profile) -> dict[str, Any]:
             "remove client_key_password",
         )
     kw["ssl_min_version"] = _VERSIONS[tls.min_version]
-    if tls.ciphers is not None:
-        kw["ssl_ciphers"] = tls.ciphers
-    elif tls.min_version in ("1.0", "1.1"):
-        # OpenSSL 3 offers no cipher for TLS 1.0/1.1 at its default security level; the
-        # profile acknowledged the risk (allow_insecure), so honour it (as connprof._tls does).
-        kw["ssl_ciphers"] = "DEFAULT:@SECLEVEL=0"
+    from .._tls import cipher_list  # deferred: the TLS module loads with the first TLS profile
+
+    ciphers = cipher_list(tls.min_version, tls.ciphers)
+    if ciphers is not None:
+        kw["ssl_ciphers"] = ciphers
     return kw
 
 
